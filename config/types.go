@@ -23,8 +23,9 @@ type Config struct {
 	// ReadOnlyCommands are command prefixes that need no confirmation in exec.
 	ReadOnlyCommands []string
 	Thresholds       Thresholds
-	// Raw keeps sections that later features read (probes, logs, runbooks, rollouts,
-	// prometheus, keys, theme) as decoded TOML values, validated by their owners.
+	// Raw keeps sections that later features read (prometheus, probes, logs, runbooks,
+	// rollouts, keys, theme, heal, audit, recording) as decoded TOML values, by top-level
+	// key, validated by their owners (Errorf positions their errors).
 	Raw map[string]any
 	// Warnings are problems that did not stop loading, such as an unreadable default
 	// ~/.ssh/config; the caller shows them.

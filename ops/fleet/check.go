@@ -6,6 +6,8 @@ package fleet
 import (
 	"context"
 	"errors"
+	"fmt"
+	"strings"
 	"time"
 
 	"github.com/opsconsole/opsconsole/config"
@@ -79,7 +81,7 @@ func CheckHost(ctx context.Context, pool *sessions.Pool, h config.Host, opt Chec
 	defer cancel()
 	if src, ok := s.(MetricsSource); ok {
 		m, err := src.Metrics(cctx)
-		if err != nil {
+		if !usable(m, err) {
 			return finish(nil, sessions.Classify(ctx, cctx, err), err)
 		}
 		return finish(&m, sessions.OutcomeOK, nil)
@@ -95,11 +97,24 @@ func CheckHost(ctx context.Context, pool *sessions.Pool, h config.Host, opt Chec
 		return finish(nil, oc, err)
 	}
 	m, perr := health.ParseRemote(out.Bytes(), time.Now())
-	if perr != nil && code != 0 {
-		perr = errors.Join(perr, errors.New(string(errOut.Bytes())))
-	}
-	if perr != nil {
+	if !usable(m, perr) {
+		if code != 0 {
+			perr = fmt.Errorf("%w (exit %d: %s)", perr, code, strings.TrimSpace(string(errOut.Bytes())))
+		}
 		return finish(nil, sessions.OutcomeError, perr)
 	}
 	return finish(&m, sessions.OutcomeOK, nil)
 }
+
+// usable says whether a metrics read is worth judging: complete, or missing only some
+// fields (Judge reports those as not measured, so a gap never reads as healthy).
+func usable(m health.Metrics, err error) bool {
+	var me *health.MissingError
+	if err == nil {
+		return true
+	}
+	return errors.As(err, &me) && len(m.Missing) < len(allFields)
+}
+
+var allFields = []string{health.FieldCPU, health.FieldCores, health.FieldMem, health.FieldLoad,
+	health.FieldUptime, health.FieldDisks, health.FieldPorts}

@@ -1,0 +1,122 @@
+// Package health is the host health model: the metrics a poll yields, the one-round-trip
+// script that gathers them over SSH and its parser, the judgement of metrics against the
+// configured thresholds, and the bounded history the fleet view draws sparklines from.
+//
+// Everything here is pure: no I/O and no clock. Callers pass the time a sample was taken,
+// so polls, tests and replays of a recorded session all judge the same input the same way.
+package health
+
+import (
+	"slices"
+	"strings"
+	"time"
+)
+
+// Metrics is one sample of a host's health.
+type Metrics struct {
+	// Time is when the sample was taken, as told by the caller.
+	Time       time.Time
+	CPUPercent float64 // busy share of all cores over the sampling interval, 0–100
+	Cores      int     // online logical CPUs
+	MemTotal   uint64  // bytes
+	MemUsed    uint64  // bytes: total less what the kernel could give back (MemAvailable)
+	MemPercent float64
+	SwapTotal  uint64 // bytes
+	SwapUsed   uint64 // bytes
+	Load1      float64
+	Load5      float64
+	Load15     float64
+	Uptime     time.Duration
+	// Disks holds every real filesystem (see KeepDisk), sorted by mount point.
+	Disks []Disk
+	// Ports are the listening TCP ports (IPv4 and IPv6), sorted and unique.
+	Ports []int
+	// Missing names the fields (Field* constants) that could not be measured or may be
+	// incomplete. Their values above are zero or partial, and Judge does not vouch for them.
+	Missing []string
+}
+
+// Field names used in Metrics.Missing.
+const (
+	FieldCPU    = "cpu"
+	FieldCores  = "cores"
+	FieldMem    = "mem"
+	FieldLoad   = "load"
+	FieldUptime = "uptime"
+	FieldDisks  = "disks"
+	FieldPorts  = "ports"
+)
+
+// Disk is the usage of one mounted filesystem.
+type Disk struct {
+	Mount string
+	FS    string // the mounted source, e.g. /dev/sda1 or overlay
+	Total uint64 // bytes, including blocks reserved for root
+	Used  uint64 // bytes
+	// Percent is used/(used+available), as df reports it: blocks reserved for root count
+	// as unavailable, so a disk is 100% when ordinary users can no longer write.
+	Percent float64
+}
+
+// WorstDisk returns the fullest disk, or the zero Disk when there is none.
+func (m Metrics) WorstDisk() Disk {
+	var worst Disk
+	for i, d := range m.Disks {
+		if i == 0 || d.Percent > worst.Percent {
+			worst = d
+		}
+	}
+	return worst
+}
+
+// Has reports whether field (a Field* constant) was measured in full.
+func (m Metrics) Has(field string) bool {
+	return !slices.Contains(m.Missing, field)
+}
+
+// MissingError reports the fields a sample lacks. The Metrics returned beside it still hold
+// everything that was measured.
+type MissingError struct {
+	Fields []string
+}
+
+func (e *MissingError) Error() string {
+	return "health: not measured: " + strings.Join(e.Fields, ", ")
+}
+
+// ignoredFS lists filesystem types left out of disk usage. Pseudo and in-memory
+// filesystems say nothing about disk space; read-only images (squashfs snaps, ISO) are
+// always 100% full by design and would raise a false alarm; network filesystems belong to
+// another host, and a hung server would hang the statfs that measures them.
+var ignoredFS = map[string]bool{
+	// kernel pseudo filesystems
+	"proc": true, "sysfs": true, "devpts": true, "cgroup": true, "cgroup2": true,
+	"debugfs": true, "tracefs": true, "securityfs": true, "pstore": true, "bpf": true,
+	"configfs": true, "fusectl": true, "binfmt_misc": true, "mqueue": true,
+	"hugetlbfs": true, "autofs": true, "rpc_pipefs": true, "nsfs": true, "efivarfs": true,
+	"selinuxfs": true, "nfsd": true, "rootfs": true,
+	// memory-backed
+	"tmpfs": true, "devtmpfs": true, "ramfs": true,
+	// read-only images
+	"squashfs": true, "iso9660": true, "udf": true,
+	// network
+	"nfs": true, "nfs4": true, "cifs": true, "smbfs": true, "smb3": true, "9p": true,
+	"ceph": true, "glusterfs": true, "lustre": true, "afs": true, "davfs": true,
+}
+
+// KeepDisk reports whether a filesystem of type fstype (as /proc/mounts spells it)
+// mounted at mount belongs in Metrics.Disks.
+//
+// Overlay is kept only at "/", where it is a container's root: anywhere else (a Docker
+// host has one per container) its space is that of a disk already listed. FUSE mounts
+// other than fuseblk (local NTFS/exFAT disks) are left out: most are network or virtual,
+// and their statfs waits on a userspace daemon.
+func KeepDisk(fstype, mount string) bool {
+	switch {
+	case fstype == "overlay":
+		return mount == "/"
+	case fstype == "fuse", strings.HasPrefix(fstype, "fuse."):
+		return false
+	}
+	return !ignoredFS[fstype]
+}
