@@ -1,9 +1,146 @@
 package main
 
-import "context"
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"path/filepath"
+	"time"
 
-// runTUI starts the console. Until the console lands, it shows the health of the fleet
-// once, so `opsconsole` with no arguments is useful at once.
+	tea "github.com/charmbracelet/bubbletea"
+
+	"github.com/opsconsole/opsconsole/config"
+	"github.com/opsconsole/opsconsole/keymap"
+	"github.com/opsconsole/opsconsole/ops/fleet"
+	"github.com/opsconsole/opsconsole/sessions"
+	"github.com/opsconsole/opsconsole/themes"
+	"github.com/opsconsole/opsconsole/tui"
+	"github.com/opsconsole/opsconsole/views/exec"
+)
+
+// version is stamped into recordings and the audit log.
+var version = "dev"
+
+// runTUI starts the console. Every start-up problem (config, keys, theme, recording path)
+// is reported here, before the program takes the terminal (DESIGN.md §10.14).
 func runTUI(ctx context.Context, args []string, io stdio) error {
-	return runCheck(ctx, args, io)
+	var c common
+	var noRecord bool
+	var interval time.Duration
+	fs := flag.NewFlagSet("opsconsole", flag.ContinueOnError)
+	c.register(fs)
+	fs.BoolVar(&noRecord, "no-record", false, "do not record this session's journal")
+	fs.DurationVar(&interval, "interval", 5*time.Second, "how often each host is polled")
+	pos, _, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return usagef("unexpected argument %q (try: opsconsole help)", pos[0])
+	}
+	if interval < 100*time.Millisecond {
+		return usagef("--interval must be at least 100ms")
+	}
+	if !io.outTTY {
+		return usagef("the console needs a terminal; for scripts use the batch commands (opsconsole check, exec, …)")
+	}
+	cfg, err := c.load(io)
+	if err != nil {
+		return err
+	}
+	hosts, err := c.selectHosts(cfg)
+	if err != nil {
+		return err
+	}
+	keys, err := loadKeys(cfg)
+	if err != nil {
+		return err
+	}
+	keys.SetReadOnly(cfg.ReadOnly)
+	theme, err := selectTheme(c, cfg, io)
+	if err != nil {
+		return configError{err}
+	}
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	pool := newPool(cfg)
+	defer pool.Close()
+	mon := fleet.NewMonitor(pool, hosts, fleet.MonitorOptions{
+		Check:       fleet.CheckOptions{Timeout: c.timeout, Thresholds: cfg.Thresholds},
+		Interval:    interval,
+		Concurrency: cfg.Defaults.Concurrency,
+	})
+	go mon.Run(ctx)
+
+	var rec *sessions.Recorder
+	if !noRecord {
+		path := sessions.RecordingPath(config.StateDir(config.Env(io.env)), time.Now())
+		if rec, err = sessions.NewRecorder(path); err != nil {
+			return fmt.Errorf("%w (run with --no-record to go without)", err)
+		}
+		defer func() {
+			rec.Close()
+			fmt.Fprintln(io.err, "opsconsole: session recorded to", path)
+		}()
+	}
+	model := tui.New(tui.Options{
+		Hosts:   hosts,
+		Monitor: mon,
+		ExecDeps: exec.Deps{Pool: pool, Hosts: cfg.Hosts, ReadOnlyCommands: cfg.ReadOnlyCommands,
+			FanOut: c.fanOutOptions(cfg), ReadOnly: cfg.ReadOnly},
+		Keys:      keys,
+		Styles:    themes.Build(theme),
+		ReadOnly:  cfg.ReadOnly,
+		Recording: rec != nil,
+		Ctx:       ctx,
+		Cancel:    cancel,
+		Version:   version,
+	})
+	var m tea.Model = model
+	if rec != nil {
+		m = tui.Recorded(model, rec)
+	}
+	p := tea.NewProgram(m, tea.WithAltScreen(), tea.WithContext(ctx), tea.WithInput(io.in), tea.WithOutput(io.out))
+	if _, err := p.Run(); err != nil && !errors.Is(err, tea.ErrProgramKilled) && !errors.Is(err, context.Canceled) {
+		return err
+	}
+	return nil
+}
+
+// loadKeys applies the config's [keys] table over the defaults. A bad name or a clash is
+// a config error placed at its key.
+func loadKeys(cfg *config.Config) (keymap.Map, error) {
+	keys := keymap.Default()
+	raw, ok := cfg.Raw["keys"].(map[string]any)
+	if !ok {
+		if cfg.Raw["keys"] != nil {
+			return keys, configError{cfg.Errorf("keys", "must be a table")}
+		}
+		return keys, nil
+	}
+	over, err := keymap.Overrides(raw)
+	if err == nil {
+		err = keys.Apply(over)
+	}
+	var ke *keymap.Error
+	if errors.As(err, &ke) {
+		return keys, configError{cfg.Errorf("keys."+ke.Name, "%s", ke.Msg)}
+	}
+	if err != nil {
+		return keys, configError{cfg.Errorf("keys", "%v", err)}
+	}
+	return keys, nil
+}
+
+// selectTheme follows --theme, then NO_COLOR, then the config's theme, then the terminal.
+func selectTheme(c common, cfg *config.Config, io stdio) (themes.Theme, error) {
+	flagTheme := c.theme
+	if c.noColor {
+		flagTheme = "no-color"
+	}
+	configured, _ := cfg.Raw["theme"].(string)
+	dirs := []string{filepath.Join(config.ConfigDir(config.Env(io.env)), "themes")}
+	return themes.Select(flagTheme, configured, io.env, dirs)
 }

@@ -1,0 +1,391 @@
+// Package tui is the console's root model. It lays out the header, the tab bar, the
+// focused pane, the help line and the flash line; it routes messages and keys; and it owns
+// what sits above the panes: the command palette, the help overlay and the confirm gate,
+// the only door through which an Action runs from the console.
+//
+// Pane logic stays in the panes (views/*). The root sizes, focuses and delivers, nothing
+// more (DESIGN.md §10.4). Keys go, in order, to a modal or input that has focus, then to
+// the global keys, then to the focused pane. Update is pure: the time arrives in
+// views.ClockMsg, work runs in returned commands, and the journal is written by a wrapper
+// outside the model (Recorded), so a recorded session replays through the same Update.
+package tui
+
+import (
+	"context"
+	"time"
+
+	"github.com/charmbracelet/bubbles/help"
+	"github.com/charmbracelet/bubbles/key"
+	tea "github.com/charmbracelet/bubbletea"
+
+	"github.com/opsconsole/opsconsole/config"
+	"github.com/opsconsole/opsconsole/keymap"
+	opsfleet "github.com/opsconsole/opsconsole/ops/fleet"
+	"github.com/opsconsole/opsconsole/ops/gate"
+	"github.com/opsconsole/opsconsole/themes"
+	"github.com/opsconsole/opsconsole/views"
+	"github.com/opsconsole/opsconsole/views/exec"
+	"github.com/opsconsole/opsconsole/views/fleet"
+	"github.com/opsconsole/opsconsole/views/placeholder"
+)
+
+// The smallest terminal the console lays out in. Below it the console says so instead of
+// drawing a garbled frame: an on-call engineer in a split pane must see why, not guess.
+const (
+	MinWidth  = 60
+	MinHeight = 16
+)
+
+// flashTicks is how many clock ticks (seconds) a flash stays on the status line. Counting
+// ClockMsgs, rather than reading a timer, keeps Update pure and makes a replayed flash
+// clear when it did live.
+const flashTicks = 6
+
+// Options are what cmd hands the console.
+type Options struct {
+	Hosts []config.Host
+	// Monitor feeds the fleet pane; nil in tests and replays, where reports arrive as
+	// messages.
+	Monitor  *opsfleet.Monitor
+	ExecDeps exec.Deps
+	Keys     keymap.Map
+	Styles   themes.Styles
+	// ReadOnly refuses every Action at the gate. Keys.SetReadOnly should agree with it;
+	// the gate refuses on this flag alone, whatever the keys say.
+	ReadOnly bool
+	// Recording shows the REC badge; the journal itself is written by Recorded.
+	Recording bool
+	// TypedConfirmThreshold is the blast radius above which the gate asks for the host
+	// count to be typed; 0 means gate.DefaultTypedThreshold.
+	TypedConfirmThreshold int
+	// Ctx is what commands that wait on engines run under; Cancel ends it, and quitting
+	// calls Cancel so every stream and fan-out stops with the console.
+	Ctx     context.Context
+	Cancel  context.CancelFunc
+	Version string
+}
+
+// Model is the root model. It is a value: Update returns a changed copy.
+type Model struct {
+	opt    Options
+	keys   keymap.Map
+	styles themes.Styles
+
+	width, height int
+	// now is the time of the last ClockMsg; the header's clock shows it.
+	now time.Time
+
+	focus     views.PaneID
+	fleet     fleet.Model
+	exec      exec.Model
+	logs      placeholder.Model
+	rollouts  placeholder.Model
+	incidents placeholder.Model
+
+	help     help.Model
+	showHelp bool
+	helpTop  int // first line of the help overlay shown
+	palette  palette
+	gate     gateModal
+	flash    flash
+}
+
+// flash is the status line's message and how many ticks it has left.
+type flash struct {
+	text  string
+	err   bool
+	ticks int
+}
+
+// New builds the console. Nothing runs until Init's commands do.
+func New(opt Options) Model {
+	if opt.Ctx == nil {
+		opt.Ctx = context.Background()
+	}
+	if opt.TypedConfirmThreshold <= 0 {
+		opt.TypedConfirmThreshold = gate.DefaultTypedThreshold
+	}
+	h := help.New()
+	h.Styles = help.Styles(opt.Styles.Help)
+	return Model{
+		opt:       opt,
+		keys:      opt.Keys,
+		styles:    opt.Styles,
+		fleet:     fleet.New(opt.Hosts, opt.Keys.Fleet, opt.Styles),
+		exec:      exec.New(opt.ExecDeps, opt.Keys.Exec, opt.Styles),
+		logs:      placeholder.Logs(opt.Styles),
+		rollouts:  placeholder.Rollouts(opt.Styles),
+		incidents: placeholder.Incidents(opt.Styles),
+		help:      h,
+		palette:   newPalette(opt.Styles, opt.Hosts),
+	}
+}
+
+// Init starts the fleet's report stream and the clock.
+func (m Model) Init() tea.Cmd {
+	return tea.Batch(m.waitForReports(), tick())
+}
+
+// tick sends the next ClockMsg in a second. The time travels in the message, so Update
+// never reads the clock.
+func tick() tea.Cmd {
+	return tea.Tick(time.Second, func(t time.Time) tea.Msg { return views.ClockMsg{Now: t} })
+}
+
+func (m Model) waitForReports() tea.Cmd {
+	if m.opt.Monitor == nil {
+		return nil
+	}
+	return fleet.WaitForReports(m.opt.Ctx, m.opt.Monitor)
+}
+
+// Update implements tea.Model.
+func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	return m.update(msg)
+}
+
+func (m Model) update(msg tea.Msg) (Model, tea.Cmd) {
+	switch msg := msg.(type) {
+	case tea.KeyMsg:
+		return m.handleKey(msg)
+	case tea.WindowSizeMsg:
+		m.resize(msg.Width, msg.Height)
+		return m, nil
+	case views.ClockMsg:
+		m.now = msg.Now
+		if m.flash.ticks > 0 {
+			if m.flash.ticks--; m.flash.ticks == 0 {
+				m.flash = flash{}
+			}
+		}
+		m, cmd := m.broadcast(msg)
+		return m, tea.Batch(cmd, tick())
+	case views.FlashMsg:
+		return m.flashMsg(msg.Text, msg.Err), nil
+	case views.FocusPaneMsg:
+		return m.focusPane(msg.Pane), nil
+	case views.OpenExecMsg:
+		m = m.focusPane(views.PaneExec)
+		return m.updatePane(views.PaneExec, msg)
+	case views.ConfirmActionMsg:
+		return m.openGate(msg)
+	case views.ActionCancelledMsg:
+		return m.updatePane(msg.Pane, msg)
+	case fleet.HostsPolledMsg:
+		// The root re-arms the wait, so exactly one wait is ever pending on the monitor.
+		m, cmd := m.updatePane(views.PaneFleet, msg)
+		return m, tea.Batch(cmd, m.waitForReports())
+	}
+	// Anything else is some pane's own result (command output, a stream's batch). It is
+	// addressed to its pane by type and request id (DESIGN.md §10.5), so every pane gets
+	// it and each keeps only its own.
+	return m.broadcast(msg)
+}
+
+// handleKey applies the key precedence: ctrl+c, then whatever modal or input has focus,
+// then the global keys, then the focused pane.
+func (m Model) handleKey(msg tea.KeyMsg) (Model, tea.Cmd) {
+	// ctrl+c is the terminal's own way out; no input or modal may swallow it.
+	if msg.Type == tea.KeyCtrlC {
+		return m.quit()
+	}
+	switch {
+	case m.gate.active:
+		return m.gateKey(msg)
+	case m.palette.active:
+		return m.paletteKey(msg)
+	case m.showHelp:
+		return m.helpKey(msg), nil
+	case m.paneInputFocused():
+		return m.updatePane(m.focus, msg)
+	}
+
+	g := m.keys.Global
+	switch {
+	case key.Matches(msg, g.Quit):
+		return m.quit()
+	case key.Matches(msg, g.Help):
+		m.showHelp = true
+		return m, nil
+	case key.Matches(msg, g.Palette):
+		return m.openPalette()
+	case key.Matches(msg, g.Filter):
+		return m.startFilter()
+	case key.Matches(msg, g.NextPane):
+		return m.focusPane((m.focus + 1) % views.NumPanes), nil
+	case key.Matches(msg, g.PrevPane):
+		return m.focusPane((m.focus + views.NumPanes - 1) % views.NumPanes), nil
+	}
+	for i, b := range []key.Binding{g.Pane1, g.Pane2, g.Pane3, g.Pane4, g.Pane5} {
+		if key.Matches(msg, b) {
+			return m.focusPane(views.PaneID(i)), nil
+		}
+	}
+	// A dangerous key disabled by read-only mode says why instead of doing nothing.
+	if reason, ok := m.keys.DisabledReasonIn(scope(m.focus), msg); ok {
+		return m.flashMsg(reason, true), nil
+	}
+	return m.updatePane(m.focus, msg)
+}
+
+func (m Model) helpKey(msg tea.KeyMsg) Model {
+	g, nav := m.keys.Global, m.keys.Exec.Nav
+	bw, bh := m.bodySize()
+	_, w, h := m.helpBox(bw, bh)
+	last := max(len(m.helpLines(w))-h, 0)
+	switch {
+	case key.Matches(msg, g.Help), key.Matches(msg, g.Back), key.Matches(msg, g.Quit):
+		// q closes the help rather than quitting: someone reading help is not leaving.
+		m.showHelp, m.helpTop = false, 0
+	case key.Matches(msg, nav.Up):
+		m.helpTop = max(m.helpTop-1, 0)
+	case key.Matches(msg, nav.Down):
+		m.helpTop = min(m.helpTop+1, last)
+	case key.Matches(msg, nav.PageUp):
+		m.helpTop = max(m.helpTop-h, 0)
+	case key.Matches(msg, nav.PageDown):
+		m.helpTop = min(m.helpTop+h, last)
+	}
+	return m
+}
+
+// quit cancels the context every engine command runs under, then ends the program.
+// Cancelling happens in the command, so Update itself stays free of effects.
+func (m Model) quit() (Model, tea.Cmd) {
+	cancel := m.opt.Cancel
+	return m, func() tea.Msg {
+		if cancel != nil {
+			cancel()
+		}
+		return tea.Quit()
+	}
+}
+
+func (m Model) startFilter() (Model, tea.Cmd) {
+	if m.focus != views.PaneFleet {
+		return m.flashMsg("no filter here", false), nil
+	}
+	var cmd tea.Cmd
+	m.fleet, cmd = m.fleet.StartFilter()
+	return m, cmd
+}
+
+func (m Model) focusPane(p views.PaneID) Model {
+	if p >= 0 && p < views.NumPanes {
+		m.focus = p
+	}
+	return m
+}
+
+func (m Model) flashMsg(text string, isErr bool) Model {
+	m.flash = flash{text: text, err: isErr, ticks: flashTicks}
+	return m
+}
+
+// resize lays the panes out again. Every pane gets the body's size, focused or not, so
+// switching panes never shows a frame drawn for another size.
+func (m *Model) resize(w, h int) {
+	m.width, m.height = w, h
+	bw, bh := m.bodySize()
+	m.fleet = m.fleet.SetSize(bw, bh)
+	m.exec.SetSize(bw, bh)
+	m.logs.SetSize(bw, bh)
+	m.rollouts.SetSize(bw, bh)
+	m.incidents.SetSize(bw, bh)
+	m.gate.layout(bw, bh, m.styles)
+	m.palette.input.Width = max(w-2, 1)
+}
+
+// chromeLines are the lines around the body: header, tab bar, help line, status line.
+const chromeLines = 4
+
+func (m Model) bodySize() (int, int) {
+	return m.width, max(m.height-chromeLines, 0)
+}
+
+// updatePane hands msg to one pane. The panes are concrete types, so this is a switch
+// rather than an interface call: each gets back its own type, with no assertion after
+// Update (DESIGN.md §10.3).
+func (m Model) updatePane(p views.PaneID, msg tea.Msg) (Model, tea.Cmd) {
+	var cmd tea.Cmd
+	switch p {
+	case views.PaneFleet:
+		m.fleet, cmd = m.fleet.Update(msg)
+	case views.PaneExec:
+		m.exec, cmd = m.exec.Update(msg)
+	case views.PaneLogs:
+		m.logs, cmd = m.logs.Update(msg)
+	case views.PaneRollouts:
+		m.rollouts, cmd = m.rollouts.Update(msg)
+	case views.PaneIncidents:
+		m.incidents, cmd = m.incidents.Update(msg)
+	}
+	return m, cmd
+}
+
+func (m Model) broadcast(msg tea.Msg) (Model, tea.Cmd) {
+	cmds := make([]tea.Cmd, 0, views.NumPanes)
+	for p := range views.NumPanes {
+		var cmd tea.Cmd
+		m, cmd = m.updatePane(p, msg)
+		cmds = append(cmds, cmd)
+	}
+	return m, tea.Batch(cmds...)
+}
+
+// pane is what the root reads from a pane to draw it: a read-only view of the concrete
+// value, taken fresh each time, never stored and never asserted back.
+type pane interface {
+	View() string
+	Title() string
+	InputFocused() bool
+	help.KeyMap
+}
+
+func (m Model) pane(p views.PaneID) pane {
+	switch p {
+	case views.PaneFleet:
+		return m.fleet
+	case views.PaneExec:
+		return m.exec
+	case views.PaneLogs:
+		return m.logs
+	case views.PaneRollouts:
+		return m.rollouts
+	}
+	return m.incidents
+}
+
+func (m Model) paneInputFocused() bool { return m.pane(m.focus).InputFocused() }
+
+// scope is the keymap scope of a pane, for DisabledReasonIn.
+func scope(p views.PaneID) string {
+	switch p {
+	case views.PaneFleet:
+		return keymap.ScopeFleet
+	case views.PaneExec:
+		return keymap.ScopeExec
+	case views.PaneLogs:
+		return keymap.ScopeLogs
+	case views.PaneRollouts:
+		return keymap.ScopeRollouts
+	}
+	return keymap.ScopeIncidents
+}
+
+// SecretInputFocused reports whether the key about to be handled would go into an input
+// that hides what is typed (a password), so the journal records "•" instead of the key.
+// The root's own inputs count when they echo as passwords; a pane that grows a secret
+// input adds its own answer here.
+func (m Model) SecretInputFocused() bool {
+	switch {
+	case m.gate.active:
+		return m.gate.secret()
+	case m.palette.active:
+		return m.palette.secret()
+	}
+	return false
+}
+
+// Focused returns the pane with focus.
+func (m Model) Focused() views.PaneID { return m.focus }
