@@ -86,6 +86,9 @@ func Dial(ctx context.Context, t Target) (*Client, error) {
 	}
 	j, err := acquireJump(ctx, hops)
 	if err != nil {
+		if errors.Is(err, context.DeadlineExceeded) && errors.Is(context.Cause(ctx), errConnectTimeout) {
+			err = &timeoutError{fmt.Sprintf("no jump connection within %v", t.ConnectTimeout)}
+		}
 		return nil, &ConnectError{Host: t.Name, Addr: t.addr(), Err: fmt.Errorf("via %s: %w", hopNames(hops), err)}
 	}
 	c, err := dialHop(ctx, t, j.client)
@@ -141,9 +144,9 @@ func dialHop(ctx context.Context, t Target, via *Client) (*Client, error) {
 		return nil, fail("no TCP connection", err)
 	}
 	if tc, ok := conn.(*net.TCPConn); ok {
-		// Go's default, stated because it matters: a command's exec request and the
-		// channel-open before it are small writes answered by the server, the pattern
-		// Nagle's algorithm delays behind the peer's delayed ACK.
+		// Go's default, stated because it matters: our channel opens and exec requests
+		// are small writes, which Nagle's algorithm would hold behind the server's
+		// delayed ACK. (The server's side of the same problem: quickack_linux.go.)
 		tc.SetNoDelay(true)
 	}
 

@@ -483,15 +483,21 @@ func TestKeepaliveDetectsHungPeer(t *testing.T) {
 func TestProxyJump(t *testing.T) {
 	f := testfleet.Start(t, testfleet.Options{Hosts: 3})
 	jump := target(f, 0)
+	// Dialled at once: they share the jump connection being made, not just a made one.
 	var clients [2]*ssh.Client
+	var errs [2]error
+	var wg sync.WaitGroup
 	for k, i := range []int{1, 2} {
 		tg := target(f, i)
 		tg.Jumps = []ssh.Target{jump}
-		c, err := ssh.Dial(context.Background(), tg)
-		if err != nil {
-			t.Fatal(err)
-		}
-		clients[k] = c
+		wg.Go(func() { clients[k], errs[k] = ssh.Dial(context.Background(), tg) })
+	}
+	wg.Wait()
+	if err := errors.Join(errs[:]...); err != nil {
+		t.Fatal(err)
+	}
+	for k, i := range []int{1, 2} {
+		c := clients[k]
 		stdout, _, _ := run(t, c, `set -- $SSH_CONNECTION; echo "$3"`)
 		if stdout != f.Hosts[i].Address+"\n" {
 			t.Fatalf("%s answered as %q", f.Hosts[i].Name, stdout)
@@ -579,5 +585,41 @@ func TestLargeOutputStreams(t *testing.T) {
 	code, err := c.Exec(context.Background(), fmt.Sprintf("head -c %d /dev/zero", size), &out, nil)
 	if err != nil || code != 0 || out.n != size {
 		t.Fatalf("got %d bytes, exit %d, %v; want %d bytes", out.n, code, err, size)
+	}
+}
+
+func TestAbandonedJumpDialIsCancelled(t *testing.T) {
+	// A jump host that accepts TCP and never speaks, with no connect timeout of its own:
+	// the shared hop dial must end when its only waiter gives up.
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	accepted := make(chan net.Conn, 1)
+	go func() {
+		if conn, err := l.Accept(); err == nil {
+			accepted <- conn
+		}
+	}()
+	jump := ssh.Target{Name: "silent-jump", Address: "127.0.0.1", Port: l.Addr().(*net.TCPAddr).Port}
+	tg := ssh.Target{Name: "behind", Address: "127.0.0.1", Port: 1, ConnectTimeout: 300 * time.Millisecond, Jumps: []ssh.Target{jump}}
+	start := time.Now()
+	_, err = ssh.Dial(context.Background(), tg)
+	if !errors.Is(err, context.DeadlineExceeded) || time.Since(start) > time.Second {
+		t.Fatalf("after %v: %v, want a timeout within the target's connect timeout", time.Since(start), err)
+	}
+	conn := <-accepted
+	defer conn.Close()
+	conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+	buf := make([]byte, 256)
+	for {
+		// The client's version line may come first; then the close.
+		if _, err := conn.Read(buf); err != nil {
+			if errors.Is(err, os.ErrDeadlineExceeded) {
+				t.Fatal("the abandoned jump dial kept its connection open")
+			}
+			return
+		}
 	}
 }

@@ -277,7 +277,12 @@ func (f *Fleet) HostKey(i int) ssh.PublicKey { return f.hostDaemon[i].hostKey }
 func (f *Fleet) RSAHostKey(i int) ssh.PublicKey { return f.hostDaemon[i].rsaKey }
 
 // DaemonLog returns what the daemon serving host index i wrote to stderr (the tail).
-func (f *Fleet) DaemonLog(i int) string { return f.hostDaemon[i].stderr.String() }
+func (f *Fleet) DaemonLog(i int) string {
+	d := f.hostDaemon[i]
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.stderr.String()
+}
 
 // KillDaemonOf kills (SIGKILL) the daemon serving host index i together with every
 // connection it forked and the commands running in them, as a crashed or powered-off

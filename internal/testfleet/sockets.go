@@ -1,3 +1,5 @@
+//go:build linux
+
 package testfleet
 
 import (
@@ -5,24 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"os"
 	"strconv"
-	"strings"
 	"syscall"
 )
-
-// TCP states as the kernel numbers them.
-const (
-	TCPEstablished = 1
-	TCPListen      = 10
-)
-
-// TCPSocket is one IPv4 TCP socket from the kernel's table.
-type TCPSocket struct {
-	Local, Remote string // ip:port
-	State         int
-	Inode         uint64
-}
 
 // ReadTCPSockets lists the IPv4 TCP sockets of this network namespace in the given
 // states, so that tests can count connections without making any.
@@ -107,26 +94,4 @@ func parseDiagMsg(b []byte) (TCPSocket, bool) {
 		State:  int(b[1]),
 		Inode:  uint64(binary.NativeEndian.Uint32(b[68:])),
 	}, true
-}
-
-// OwnSocketInodes lists the inodes of the sockets this process holds open, to tell our
-// own connections from those of other processes in ReadTCPSockets' list.
-func OwnSocketInodes() (map[uint64]bool, error) {
-	entries, err := os.ReadDir("/proc/self/fd")
-	if err != nil {
-		return nil, err
-	}
-	out := map[uint64]bool{}
-	for _, e := range entries {
-		link, err := os.Readlink("/proc/self/fd/" + e.Name())
-		if err != nil {
-			continue
-		}
-		if rest, ok := strings.CutPrefix(link, "socket:["); ok {
-			if n, err := strconv.ParseUint(strings.TrimSuffix(rest, "]"), 10, 64); err == nil {
-				out[n] = true
-			}
-		}
-	}
-	return out, nil
 }
