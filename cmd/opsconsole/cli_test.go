@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -115,7 +116,12 @@ func TestExecOnFleet(t *testing.T) {
 		}
 	})
 	t.Run("gate", func(t *testing.T) {
-		marker := filepath.Join(t.TempDir(), "touched")
+		dir := t.TempDir()
+		marker := filepath.Join(dir, "touched")
+		auditPath := filepath.Join(dir, "audit.jsonl")
+		src, _ := os.ReadFile(f.InventoryPath)
+		inv := filepath.Join(dir, "config.toml")
+		os.WriteFile(inv, append(src, fmt.Sprintf("\n[audit]\npath = %q\n", auditPath)...), 0o600)
 		cmd := "touch " + marker
 		if code, out, _ := cli(t, "exec", "--config", inv, "-H", "host-001", "--dry-run", "--", cmd); code != 0 || !strings.Contains(out, "hosts: host-001") {
 			t.Fatalf("dry-run: exit %d out %q", code, out)
@@ -134,6 +140,15 @@ func TestExecOnFleet(t *testing.T) {
 		}
 		if _, err := os.Stat(marker); err != nil {
 			t.Fatalf("confirmed command did not run: %v", err)
+		}
+		// Only the confirmed run reached the audit log: intent, one result, done.
+		code, out, errs := cli(t, "audit", "--config", inv, "--format", "jsonl")
+		if code != 0 {
+			t.Fatalf("audit: exit %d %s", code, errs)
+		}
+		if n := strings.Count(out, `"type":"intent"`); n != 1 || !strings.Contains(out, "touch "+marker) ||
+			strings.Count(out, `"type":"result"`) != 1 || strings.Count(out, `"type":"done"`) != 1 {
+			t.Fatalf("audit log:\n%s", out)
 		}
 	})
 	t.Run("check", func(t *testing.T) {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/opsconsole/opsconsole/config"
+	"github.com/opsconsole/opsconsole/ops/audit"
 	"github.com/opsconsole/opsconsole/ops/gate"
 	"github.com/opsconsole/opsconsole/ops/gather"
 	"github.com/opsconsole/opsconsole/sessions"
@@ -101,7 +102,21 @@ func runExec(ctx context.Context, args []string, io stdio) error {
 	defer pool.Close()
 	start := time.Now()
 	prog := newProgress(io, "exec", len(hosts))
-	results := pool.FanOut(ctx, hosts, command, c.fanOutOptions(cfg))
+	var results <-chan sessions.Result
+	if readOnlyCmd {
+		results = pool.FanOut(ctx, hosts, command, c.fanOutOptions(cfg))
+	} else {
+		// A command that may change hosts is an Action: its intent reaches the audit log
+		// (fsync'd) before any host sees it, or it does not run.
+		log, err := openAudit(cfg, io)
+		if err != nil {
+			return err
+		}
+		defer log.Close()
+		if results, err = audit.FanOut(ctx, log, action, pool, hosts, command, c.fanOutOptions(cfg)); err != nil {
+			return fmt.Errorf("%w; nothing was run", err)
+		}
+	}
 	t := tally{}
 	var all []sessions.Result
 	enc := json.NewEncoder(io.out)
@@ -235,4 +250,17 @@ func printGroups(io stdio, groups []gather.Group) {
 			fmt.Fprintln(io.out)
 		}
 	}
+}
+
+// openAudit opens the audit log the config names (or the default under XDG state).
+func openAudit(cfg *config.Config, io stdio) (*audit.Log, error) {
+	settings, err := audit.FromConfig(cfg, io.env)
+	if err != nil {
+		return nil, configError{err}
+	}
+	log, err := audit.Open(settings.Path, audit.Options{Redactor: settings.Redactor, Env: io.env})
+	if err != nil {
+		return nil, err
+	}
+	return log, nil
 }

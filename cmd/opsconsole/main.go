@@ -62,6 +62,8 @@ usage:
   opsconsole hosts   [-H PATTERN]     list the inventory as resolved
   opsconsole check   [-H PATTERN]     health of the fleet now
   opsconsole exec    [-H PATTERN] [--group] [--yes|--dry-run] -- COMMAND...
+  opsconsole run     RUNBOOK [-H PATTERN] [--var k=v]... [--reason TEXT] [--yes|--dry-run]
+  opsconsole audit   [--since D] [--id ID]   read the audit log (torn lines, interrupted runs)
 
 common flags:
   --config FILE  --inventory FILE  --format text|json|jsonl  --concurrency N
@@ -88,6 +90,10 @@ func run(ctx context.Context, args []string, io stdio) int {
 		err = runCheck(ctx, args, io)
 	case "exec":
 		err = runExec(ctx, args, io)
+	case "run":
+		err = runRun(ctx, args, io)
+	case "audit":
+		err = runAudit(ctx, args, io)
 	case "help", "-h", "--help":
 		fmt.Fprint(io.out, usageText)
 		return exitOK

@@ -12,6 +12,7 @@ import (
 
 	"github.com/opsconsole/opsconsole/config"
 	"github.com/opsconsole/opsconsole/keymap"
+	"github.com/opsconsole/opsconsole/ops/audit"
 	"github.com/opsconsole/opsconsole/ops/fleet"
 	"github.com/opsconsole/opsconsole/sessions"
 	"github.com/opsconsole/opsconsole/themes"
@@ -63,6 +64,16 @@ func runTUI(ctx context.Context, args []string, io stdio) error {
 		return configError{err}
 	}
 
+	// Every confirmed Action is recorded; a console that cannot record them can still
+	// watch, so read-only mode goes on without the log.
+	var auditLog *audit.Log
+	if !cfg.ReadOnly {
+		if auditLog, err = openAudit(cfg, io); err != nil {
+			return fmt.Errorf("%w (use --read-only to watch without acting)", err)
+		}
+		defer auditLog.Close()
+	}
+
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	pool := newPool(cfg)
@@ -89,7 +100,7 @@ func runTUI(ctx context.Context, args []string, io stdio) error {
 		Hosts:   hosts,
 		Monitor: mon,
 		ExecDeps: exec.Deps{Pool: pool, Hosts: cfg.Hosts, ReadOnlyCommands: cfg.ReadOnlyCommands,
-			FanOut: c.fanOutOptions(cfg), ReadOnly: cfg.ReadOnly},
+			FanOut: c.fanOutOptions(cfg), ReadOnly: cfg.ReadOnly, Audit: auditLog},
 		Keys:      keys,
 		Styles:    themes.Build(theme),
 		ReadOnly:  cfg.ReadOnly,

@@ -56,7 +56,8 @@ type Mode struct {
 // Decision is what the gate allows.
 type Decision int
 
-// Decisions, in order of precedence: read-only wins over everything, then a dry run.
+// Decisions. A dry run comes first: it shows the plan and changes nothing, so read-only mode
+// allows it; then read-only refuses everything else.
 const (
 	Proceed Decision = iota
 	DryRun
@@ -64,14 +65,14 @@ const (
 	RefusedNeedsConfirmation
 )
 
-// Decide is the batch gate: read-only refuses, --dry-run shows the plan, --yes proceeds,
+// Decide is the batch gate: --dry-run shows the plan, read-only refuses, --yes proceeds,
 // anything else is refused until a person says yes.
 func Decide(a Action, m Mode) (Decision, string) {
 	switch {
-	case m.ReadOnly:
-		return RefusedReadOnly, fmt.Sprintf("read-only mode: refusing %s %q on %d host(s)", a.Kind, a.Name, a.BlastRadius())
 	case m.DryRun:
 		return DryRun, ""
+	case m.ReadOnly:
+		return RefusedReadOnly, fmt.Sprintf("read-only mode: refusing %s %q on %d host(s)", a.Kind, a.Name, a.BlastRadius())
 	case m.Yes:
 		return Proceed, ""
 	}

@@ -21,6 +21,7 @@ import (
 
 	"github.com/opsconsole/opsconsole/config"
 	"github.com/opsconsole/opsconsole/keymap"
+	"github.com/opsconsole/opsconsole/ops/audit"
 	"github.com/opsconsole/opsconsole/sessions"
 	"github.com/opsconsole/opsconsole/themes"
 	"github.com/opsconsole/opsconsole/views"
@@ -81,6 +82,17 @@ func styles(t testing.TB) themes.Styles {
 	return themes.Build(th)
 }
 
+// testAudit is a real audit log in the test's own directory.
+func testAudit(t testing.TB) *audit.Log {
+	t.Helper()
+	log, err := audit.Open(filepath.Join(t.TempDir(), "audit.jsonl"), audit.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { log.Close() })
+	return log
+}
+
 func newModel(t testing.TB, edit ...func(*Deps)) Model {
 	t.Helper()
 	deps := Deps{
@@ -89,6 +101,7 @@ func newModel(t testing.TB, edit ...func(*Deps)) Model {
 		}),
 		Hosts:            inventory(),
 		ReadOnlyCommands: config.DefaultReadOnlyCommands(),
+		Audit:            testAudit(t),
 	}
 	for _, e := range edit {
 		e(&deps)
@@ -355,6 +368,23 @@ func TestChangingCommandGoesThroughTheGate(t *testing.T) {
 	}
 	mustContain(t, m.View(), "3/3 hosts done: 3 ok", "web-2: systemctl restart app")
 	mustNotContain(t, m.View(), "web-3:")
+
+	// The confirmed Action is in the audit log: intent with the operator's reason, a
+	// result per host, and done.
+	recs, problems, err := audit.Read(m.deps.Audit.Path())
+	if err != nil || len(problems) != 0 {
+		t.Fatalf("audit log: %v %v", err, problems)
+	}
+	kinds := map[string]int{}
+	for _, r := range recs {
+		kinds[string(r.Type)]++
+		if r.Intent != nil && r.Intent.Reason != "deploy fix" {
+			t.Errorf("intent reason %q", r.Intent.Reason)
+		}
+	}
+	if kinds["intent"] != 1 || kinds["result"] != 3 || kinds["done"] != 1 {
+		t.Fatalf("audit records %v, want 1 intent, 3 results, 1 done", kinds)
+	}
 }
 
 func TestCancelledActionRunsNothing(t *testing.T) {
@@ -774,6 +804,7 @@ func TestLocalFanOutThroughThePane(t *testing.T) {
 		Hosts:            hosts,
 		ReadOnlyCommands: []string{"echo"},
 		FanOut:           sessions.FanOutOptions{Timeout: 10 * time.Second},
+		Audit:            testAudit(t),
 	}, keymap.Default().Exec, styles(t))
 	m.SetSize(80, 24)
 

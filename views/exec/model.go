@@ -31,6 +31,7 @@ import (
 
 	"github.com/opsconsole/opsconsole/config"
 	"github.com/opsconsole/opsconsole/keymap"
+	"github.com/opsconsole/opsconsole/ops/audit"
 	"github.com/opsconsole/opsconsole/ops/gate"
 	"github.com/opsconsole/opsconsole/ops/gather"
 	"github.com/opsconsole/opsconsole/sessions"
@@ -46,6 +47,9 @@ type Deps struct {
 	FanOut           sessions.FanOutOptions
 	// ReadOnly refuses every command that could change hosts, before the gate.
 	ReadOnly bool
+	// Audit receives every confirmed Action's intent (fsync'd before any host sees the
+	// command) and its results. Without it, commands that could change hosts are refused.
+	Audit *audit.Log
 }
 
 // DefaultPattern is the host pattern the pane starts with.
@@ -453,11 +457,16 @@ func (m Model) request(command string, hosts []config.Host) (Model, tea.Cmd) {
 		return m, start
 	}
 	m.notice = notice{text: "… waiting for confirmation: " + sanitizeText(command) + " on " + plural(len(hosts), "host")}
+	action := execAction(command, hosts)
+	pool, log, opt := m.deps.Pool, m.deps.Audit, m.deps.FanOut
 	return m, emit(views.ConfirmActionMsg{
-		Action: execAction(command, hosts),
-		// The operator's reason goes to the audit log with the Action, which the root
-		// writes before calling Run; the run itself needs nothing more.
-		Run:       func(string) tea.Cmd { return start },
+		Action: action,
+		// The confirmed run goes through the audit log: intent with the operator's
+		// reason first, then the fan-out.
+		Run: func(reason string) tea.Cmd {
+			action.Reason = reason
+			return auditedRunCmd(id, log, action, pool, hosts, command, opt)
+		},
 		Pane:      views.PaneExec,
 		RequestID: id,
 	})

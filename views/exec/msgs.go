@@ -7,6 +7,8 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 
 	"github.com/opsconsole/opsconsole/config"
+	"github.com/opsconsole/opsconsole/ops/audit"
+	"github.com/opsconsole/opsconsole/ops/gate"
 	"github.com/opsconsole/opsconsole/sessions"
 	"github.com/opsconsole/opsconsole/views"
 )
@@ -42,6 +44,24 @@ func runCmd(id int, pool *sessions.Pool, hosts []config.Host, command string, op
 	return func() tea.Msg {
 		ctx, cancel := context.WithCancel(context.Background())
 		ch := pool.FanOut(ctx, hosts, command, opt)
+		return RunStartedMsg{ID: id, ch: ch, cancel: cancel}
+	}
+}
+
+// auditedRunCmd starts a confirmed Action's fan-out through the audit log. If the intent
+// cannot be written, nothing runs and the pane hears why as a cancellation.
+func auditedRunCmd(id int, log *audit.Log, a gate.Action, pool *sessions.Pool, hosts []config.Host, command string, opt sessions.FanOutOptions) tea.Cmd {
+	hosts = slices.Clone(hosts)
+	return func() tea.Msg {
+		if log == nil {
+			return views.ActionCancelledMsg{Pane: views.PaneExec, RequestID: id, Reason: "no audit log: refusing to run an action that is not recorded"}
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		ch, err := audit.FanOut(ctx, log, a, pool, hosts, command, opt)
+		if err != nil {
+			cancel()
+			return views.ActionCancelledMsg{Pane: views.PaneExec, RequestID: id, Reason: "audit log: " + err.Error() + "; nothing was run"}
+		}
 		return RunStartedMsg{ID: id, ch: ch, cancel: cancel}
 	}
 }
