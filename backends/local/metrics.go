@@ -153,9 +153,13 @@ func (c *Collector) cpuPercent(ctx context.Context) (float64, error) {
 	idle0, total0 := busy(prev)
 	idle1, total1 := busy(cur)
 	dTotal, dIdle := total1-total0, idle1-idle0
-	if dTotal <= 0 || dIdle < 0 || dIdle > dTotal {
+	if dTotal <= 0 {
 		return 0, fmt.Errorf("CPU counters did not advance (%.2f s of %.2f s idle)", dIdle, dTotal)
 	}
+	// The kernel's iowait counter may step backwards and the counters are summed as
+	// floats, so an idle machine can show idle a hair above total: that is 0% busy, not
+	// an error.
+	dIdle = min(max(dIdle, 0), dTotal)
 	return (dTotal - dIdle) / dTotal * 100, nil
 }
 

@@ -362,9 +362,12 @@ func parseStat(s string, m *Metrics) bool {
 	}
 	dTotal := samples[1].total - samples[0].total
 	dIdle := samples[1].idle - samples[0].idle
-	if dTotal <= 0 || dIdle < 0 || dIdle > dTotal {
+	if dTotal <= 0 {
 		return false
 	}
+	// iowait may step backwards between samples (the kernel says so in proc(5)); clamp
+	// rather than call a live host unmeasured.
+	dIdle = min(max(dIdle, 0), dTotal)
 	m.CPUPercent = (dTotal - dIdle) / dTotal * 100
 	return true
 }

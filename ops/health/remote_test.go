@@ -456,13 +456,11 @@ func TestRemoteScriptRuns(t *testing.T) {
 			if r.env != nil {
 				cmd.Env = r.env
 			}
-			start := time.Now()
+			// No time bound here: a loaded CI machine makes any bound flaky, and the
+			// script's cost is measured by the benchmarks instead.
 			out, err := cmd.Output()
 			if err != nil {
 				t.Fatalf("%v\n%s", err, out)
-			}
-			if d := time.Since(start); d > 3*time.Second {
-				t.Errorf("script took %v", d)
 			}
 			m, err := ParseRemote(out, at)
 			if err != nil {
