@@ -185,9 +185,13 @@ func TestPaletteTheme(t *testing.T) {
 	if len(msgs) != 1 {
 		t.Fatalf("theme: %v", msgs)
 	}
-	f, ok := msgs[0].(views.FlashMsg)
-	if !ok || f.Err || !strings.Contains(f.Text, "apply on restart") {
+	loaded, ok := msgs[0].(themeLoadedMsg)
+	if !ok || loaded.Theme.Name != "light" {
 		t.Fatalf("theme light: %#v", msgs[0])
+	}
+	m, _ = send(t, m, loaded)
+	if m.styles.Theme.Name != "light" || m.flash.text != "theme light" {
+		t.Fatalf("theme not applied: %q, flash %q", m.styles.Theme.Name, m.flash.text)
 	}
 	_, cmd = keysThen(t, m, ":", "theme nosuch", "enter")
 	if f, ok := drain(cmd)[0].(views.FlashMsg); !ok || !f.Err {

@@ -162,6 +162,8 @@ func (m Model) update(msg tea.Msg) (Model, tea.Cmd) {
 		return m, tea.Batch(cmd, tick())
 	case views.FlashMsg:
 		return m.flashMsg(msg.Text, msg.Err), nil
+	case themeLoadedMsg:
+		return m.applyTheme(msg.Theme), nil
 	case views.FocusPaneMsg:
 		return m.focusPane(msg.Pane), nil
 	case views.OpenExecMsg:

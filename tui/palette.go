@@ -56,12 +56,18 @@ func newPalette(s themes.Styles, hosts []config.Host) palette {
 	// A steady cursor: a blinking one would send a message twice a second, each one a
 	// journal line and a redraw, for nothing an operator needs.
 	in.Cursor.SetMode(cursor.CursorStatic)
-	in.Cursor.Style = s.Accent
-	in.PromptStyle = s.Accent
-	in.TextStyle = s.Text
-	in.CompletionStyle = s.Faint
-	in.PlaceholderStyle = s.Faint
-	return palette{input: in}
+	p := palette{input: in}
+	p.restyle(s)
+	return p
+}
+
+// restyle applies a theme's styles to the input.
+func (p *palette) restyle(s themes.Styles) {
+	p.input.Cursor.Style = s.Accent
+	p.input.PromptStyle = s.Accent
+	p.input.TextStyle = s.Text
+	p.input.CompletionStyle = s.Faint
+	p.input.PlaceholderStyle = s.Faint
 }
 
 // suggestions are the completions: each command (with a trailing space when it takes an

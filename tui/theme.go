@@ -1,23 +1,41 @@
 package tui
 
 import (
+	"github.com/charmbracelet/bubbles/help"
 	tea "github.com/charmbracelet/bubbletea"
 
 	"github.com/opsconsole/opsconsole/themes"
 	"github.com/opsconsole/opsconsole/views"
 )
 
-// loadTheme checks that a theme loads, in a command: a name may be a file path, and
-// reading files is no business of Update. Not every pane can take new styles while it
-// runs (the fleet pane holds its styles for its life), and a console half in one theme
-// and half in another would be worse than either, so the answer is a flash saying how to
-// start with the theme.
+// themeLoadedMsg carries a theme read by loadTheme into Update.
+type themeLoadedMsg struct {
+	Theme themes.Theme
+}
+
+// loadTheme reads a theme in a command: a name may be a file path, and reading files is no
+// business of Update.
 func loadTheme(name string) tea.Cmd {
 	return func() tea.Msg {
 		t, err := themes.Load(name, nil)
 		if err != nil {
 			return views.FlashMsg{Text: err.Error(), Err: true}
 		}
-		return views.FlashMsg{Text: "theme " + t.Name + ": theme changes apply on restart (opsconsole --theme " + name + ")"}
+		return themeLoadedMsg{Theme: t}
 	}
+}
+
+// applyTheme restyles the root and every pane at once, so the console is never half in
+// one theme and half in another.
+func (m Model) applyTheme(t themes.Theme) Model {
+	s := themes.Build(t)
+	m.styles = s
+	m.help.Styles = help.Styles(s.Help)
+	m.fleet = m.fleet.SetStyles(s)
+	m.exec.SetStyles(s)
+	m.logs.SetStyles(s)
+	m.rollouts.SetStyles(s)
+	m.incidents.SetStyles(s)
+	m.palette.restyle(s)
+	return m.flashMsg("theme "+t.Name, false)
 }

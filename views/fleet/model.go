@@ -754,3 +754,10 @@ func (m Model) Update(msg tea.Msg) (Model, tea.Cmd) {
 	}
 	return m, nil
 }
+
+// SetStyles replaces the styles, for a theme change at run time.
+func (m Model) SetStyles(s themes.Styles) Model {
+	m.styles = s
+	m.pal = newPalette(s)
+	return m
+}
