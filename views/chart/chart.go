@@ -123,8 +123,9 @@ func Render(series []Series, opt Options) string {
 	labels := make([]string, len(ticks))
 	scale, suffix := unit(math.Max(math.Abs(lo), math.Abs(hi)))
 	labelW := 0
+	d := decimals(ticks, scale)
 	for i, v := range ticks {
-		labels[i] = tickLabel(v, step, scale, suffix)
+		labels[i] = tickLabel(v, step, scale, suffix, d)
 		labelW = max(labelW, len(labels[i]))
 	}
 	plotW := opt.Width - labelW - 1
@@ -233,28 +234,22 @@ func bounds(series []Series) (lo, hi float64, t0, t1 time.Time, ok bool) {
 	return lo, hi, t0, t1, ok
 }
 
-// niceTicks spans [lo, hi] with about n ticks at a round step (1, 2 or 5 × 10^k). A flat
-// series gets room around its value, so it is drawn mid-chart, not on an edge.
+// niceTicks spans [lo, hi] with about n ticks at a round step (1, 2, 2.5 or 5 × 10^k). A
+// flat series gets a tick at its value and one a round step either side, so it is drawn
+// mid-chart and labelled, not on an edge.
 func niceTicks(lo, hi float64, n int) ([]float64, float64) {
-	if hi-lo < 1e-12*math.Max(1, math.Abs(hi)) || !finite(hi-lo) {
-		pad := math.Abs(hi) / 2
-		if pad == 0 || !finite(pad) {
-			pad = 1
+	if hi-lo < 1e-12*math.Max(1, math.Abs(hi)) {
+		p := niceNum(math.Abs(hi) / 2)
+		if p == 0 || !finite(p) || !finite(hi-p) || !finite(hi+p) {
+			p = 1
 		}
-		lo, hi = lo-pad, hi+pad
-		if !finite(hi - lo) { // values near ±MaxFloat64
-			lo, hi = -math.MaxFloat64/4, math.MaxFloat64/4
-		}
+		return []float64{hi - p, hi, hi + p}, p
+	}
+	if !finite(hi - lo) { // values near ±MaxFloat64
+		lo, hi = lo/4, hi/4
 	}
 	raw := (hi - lo) / float64(max(1, n-1))
-	mag := math.Pow(10, math.Floor(math.Log10(raw)))
-	step := 10 * mag
-	for _, m := range []float64{1, 2, 2.5, 5, 10} {
-		if m*mag >= raw {
-			step = m * mag
-			break
-		}
-	}
+	step := niceNum(raw)
 	if !finite(step) || step <= 0 {
 		return []float64{lo, hi}, hi - lo
 	}
@@ -271,6 +266,20 @@ func niceTicks(lo, hi float64, n int) ([]float64, float64) {
 	return ticks, step
 }
 
+// niceNum is the smallest of 1, 2, 2.5, 5 and 10 × 10^k that is at least x.
+func niceNum(x float64) float64 {
+	if x <= 0 || !finite(x) {
+		return 0
+	}
+	mag := math.Pow(10, math.Floor(math.Log10(x)))
+	for _, m := range []float64{1, 2, 2.5, 5} {
+		if m*mag >= x {
+			return m * mag
+		}
+	}
+	return 10 * mag
+}
+
 // unit picks an SI scale for numbers of magnitude m.
 func unit(m float64) (float64, string) {
 	for _, u := range []struct {
@@ -284,22 +293,34 @@ func unit(m float64) (float64, string) {
 	return 1, ""
 }
 
-// tickLabel prints a tick with just enough decimals to tell it from its neighbours.
-func tickLabel(v, step, scale float64, suffix string) string {
+// decimals is how many decimals print every tick exactly (2.5 needs one, 0.25 two), so
+// that neighbouring labels differ; at most 8.
+func decimals(ticks []float64, scale float64) int {
+	d := 0
+	for _, v := range ticks {
+		x := math.Abs(v / scale)
+		for d < 8 {
+			p := math.Pow(10, float64(d))
+			if math.Abs(x*p-math.Round(x*p)) <= 1e-6*math.Max(1, x*p) {
+				break
+			}
+			d++
+		}
+	}
+	return d
+}
+
+// tickLabel prints a tick scaled to the axis' unit with d decimals.
+func tickLabel(v, step, scale float64, suffix string, d int) string {
+	if v == 0 {
+		return "0"
+	}
 	if math.Abs(v) > 1e21 || step/scale < 1e-6 {
 		return strconv.FormatFloat(v, 'g', 3, 64)
 	}
-	// As many decimals as the step needs to be exact: 2.5 needs one, 0.25 two.
-	s, d := step/scale, 0
-	for ; d < 8; d++ {
-		p := math.Pow(10, float64(d))
-		if math.Abs(s*p-math.Round(s*p)) < 1e-6*s*p {
-			break
-		}
-	}
 	l := strconv.FormatFloat(v/scale, 'f', d, 64)
-	if l == "-0" {
-		l = "0"
+	if strings.Trim(l, "-0.") == "" {
+		return "0"
 	}
 	return l + suffix
 }
@@ -319,13 +340,10 @@ func FormatValue(v float64) string {
 	case math.Abs(v) < 1e-3 || math.Abs(v) >= 1e21:
 		return strconv.FormatFloat(v, 'g', 3, 64)
 	}
-	scale, suffix := unit(math.Abs(v))
-	s := strconv.FormatFloat(v/scale, 'g', 4, 64)
-	if strings.ContainsAny(s, "e") { // 999.96 rounds to 1e+03
-		scale, suffix = unit(math.Abs(v) * 10)
-		s = strconv.FormatFloat(v/scale, 'g', 4, 64)
-	}
-	return s + suffix
+	// Choose the unit after rounding, so that 999.96 reads 1k, not 1000.
+	r, _ := strconv.ParseFloat(strconv.FormatFloat(math.Abs(v), 'g', 4, 64), 64)
+	scale, suffix := unit(r)
+	return strconv.FormatFloat(v/scale, 'g', 4, 64) + suffix
 }
 
 // grid is the plot area: cells of dotW/cols × dotH/rows dots each, remembering which
