@@ -61,6 +61,11 @@ type Pool struct {
 	dial    Dialer
 	now     func() time.Time
 	observe func(HostState)
+	// dials bounds handshakes in flight. A handshake is CPU work on both ends; hundreds at
+	// once on a small machine starve every other goroutine (the console's first frame
+	// waited seconds behind them) and finish no sooner, because the servers' CPU is the
+	// floor. Connected hosts are not limited: commands on open connections are cheap.
+	dials chan struct{}
 
 	mu      sync.Mutex
 	entries map[string]*entry
@@ -84,12 +89,24 @@ type PoolOption func(*Pool)
 // dialling goroutine and must not block.
 func WithObserver(fn func(HostState)) PoolOption { return func(p *Pool) { p.observe = fn } }
 
+// DefaultMaxDials is how many handshakes a pool runs at once unless told otherwise.
+const DefaultMaxDials = 32
+
+// WithMaxDials bounds the handshakes in flight (n <= 0: DefaultMaxDials).
+func WithMaxDials(n int) PoolOption {
+	return func(p *Pool) {
+		if n > 0 {
+			p.dials = make(chan struct{}, n)
+		}
+	}
+}
+
 // WithClock replaces time.Now, for tests of the backoff.
 func WithClock(now func() time.Time) PoolOption { return func(p *Pool) { p.now = now } }
 
 // NewPool returns an empty pool that dials with d.
 func NewPool(d Dialer, opts ...PoolOption) *Pool {
-	p := &Pool{dial: d, now: time.Now, entries: map[string]*entry{}}
+	p := &Pool{dial: d, now: time.Now, entries: map[string]*entry{}, dials: make(chan struct{}, DefaultMaxDials)}
 	for _, o := range opts {
 		o(p)
 	}
@@ -136,13 +153,21 @@ func (p *Pool) Get(ctx context.Context, h config.Host) (Session, error) {
 			p.mu.Unlock()
 			return nil, fmt.Errorf("%w: %w", ErrBackoff, err)
 		}
+		var err error
 		ch := make(chan struct{})
 		e.dialing = ch
 		st := p.setLocked(h.Name, e, StateConnecting, nil)
 		p.mu.Unlock()
 		p.notify(st)
 
-		s, err := p.dial(ctx, h)
+		var s Session
+		select {
+		case p.dials <- struct{}{}:
+			s, err = p.dial(ctx, h)
+			<-p.dials
+		case <-ctx.Done():
+			err = ctx.Err()
+		}
 
 		p.mu.Lock()
 		e.dialing = nil
