@@ -34,6 +34,7 @@ func main() {
 	command := flag.String("command", "uptime", "the command every tool runs")
 	kex := flag.String("peer-kex", "", "force this KexAlgorithms on the OpenSSH-based peers (e.g. curve25519-sha256)")
 	defaults := flag.Bool("peer-defaults", true, "also time each peer at its default fan-out")
+	withPeers := flag.Bool("peers", true, "time parallel-ssh, pdsh and clush too")
 	flag.Parse()
 	var sizes []int
 	for _, s := range strings.Split(*sizesFlag, ",") {
@@ -57,7 +58,7 @@ func main() {
 	if out, err := exec.Command("go", "build", "-o", bin, "./cmd/opsconsole").CombinedOutput(); err != nil {
 		fatalf("build: %v\n%s", err, out)
 	}
-	b := &bench{fl: fl, bin: bin, cmd: *command, kex: *kex, reps: *reps}
+	b := &bench{fl: fl, bin: bin, cmd: *command, kex: *kex, reps: *reps, peers: *withPeers}
 	fmt.Printf("fan-out of %q on a loopback sshd fleet, median of %d run(s), %d cores\n\n", *command, *reps, numCPU())
 	for _, n := range sizes {
 		b.size(n, *defaults)
@@ -65,11 +66,12 @@ func main() {
 }
 
 type bench struct {
-	fl   *testfleet.Fleet
-	bin  string
-	cmd  string
-	kex  string
-	reps int
+	fl    *testfleet.Fleet
+	bin   string
+	cmd   string
+	kex   string
+	reps  int
+	peers bool
 }
 
 type row struct {
@@ -132,6 +134,9 @@ func (b *bench) size(n int, defaults bool) {
 			opts := strings.Join(sshOpts, " ") + " -p " + port
 			return "clush", []string{"-l", user, "-f", fan, "-o", opts, "--hostfile", addrFile, b.cmd}, nil
 		}, "64"},
+	}
+	if !b.peers {
+		peers = nil
 	}
 	for _, p := range peers {
 		if _, err := exec.LookPath(strings.Fields(p.name)[0]); err != nil {
