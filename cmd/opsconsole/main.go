@@ -64,6 +64,7 @@ usage:
   opsconsole exec    [-H PATTERN] [--group] [--yes|--dry-run] -- COMMAND...
   opsconsole run     RUNBOOK [-H PATTERN] [--var k=v]... [--reason TEXT] [--yes|--dry-run]
   opsconsole audit   [--since D] [--id ID]   read the audit log (torn lines, interrupted runs)
+  opsconsole heal    [-H PATTERN] [--yes|--dry-run]   run the automatic self-heal rules once (cron)
   opsconsole query   PROMQL [--range 1h --step 30s]   ask the configured Prometheus
 
 common flags:
@@ -95,6 +96,8 @@ func run(ctx context.Context, args []string, io stdio) int {
 		err = runRun(ctx, args, io)
 	case "query":
 		err = runQuery(ctx, args, io)
+	case "heal":
+		err = runHeal(ctx, args, io)
 	case "audit":
 		err = runAudit(ctx, args, io)
 	case "help", "-h", "--help":
