@@ -124,7 +124,16 @@ func (c *common) fanOutOptions(cfg *config.Config) sessions.FanOutOptions {
 	}
 }
 
+// newPool is the batch commands' pool: a script wants the whole fan-out dialled at once,
+// so handshakes are bounded only by the fan-out width. The console bounds them lower (see
+// consolePool) to keep its frames and keys responsive.
 func newPool(cfg *config.Config) *sessions.Pool {
+	return sessions.NewPool(sessions.NewDialer(cfg.Hosts, cfg.Defaults), sessions.WithMaxDials(cfg.Defaults.Concurrency))
+}
+
+// consolePool is the console's pool: handshakes at the pool's default bound, so a large
+// fleet connecting never starves the frame and key handling of CPU.
+func consolePool(cfg *config.Config) *sessions.Pool {
 	return sessions.NewPool(sessions.NewDialer(cfg.Hosts, cfg.Defaults))
 }
 
