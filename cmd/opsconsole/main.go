@@ -62,6 +62,7 @@ usage:
   opsconsole hosts   [-H PATTERN]     list the inventory as resolved
   opsconsole check   [-H PATTERN]     health of the fleet now
   opsconsole exec    [-H PATTERN] [--group] [--yes|--dry-run] -- COMMAND...
+  opsconsole logs    [-H PATTERN] [--source NAME] [--follow] [--grep RE] [--duration D]
   opsconsole run     RUNBOOK [-H PATTERN] [--var k=v]... [--reason TEXT] [--yes|--dry-run]
   opsconsole audit   [--since D] [--id ID]   read the audit log (torn lines, interrupted runs)
   opsconsole heal    [-H PATTERN] [--yes|--dry-run]   run the automatic self-heal rules once (cron)
@@ -96,6 +97,8 @@ func run(ctx context.Context, args []string, io stdio) int {
 		err = runRun(ctx, args, io)
 	case "query":
 		err = runQuery(ctx, args, io)
+	case "logs":
+		err = runLogs(ctx, args, io)
 	case "heal":
 		err = runHeal(ctx, args, io)
 	case "audit":
