@@ -19,6 +19,7 @@ var (
 	_ help.KeyMap = Logs{}
 	_ help.KeyMap = Rollouts{}
 	_ help.KeyMap = Incidents{}
+	_ help.KeyMap = Query{}
 	_ help.KeyMap = Confirm{}
 )
 
@@ -30,7 +31,7 @@ func (g Global) ShortHelp() []key.Binding {
 // FullHelp implements help.KeyMap.
 func (g Global) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
-		{g.NextPane, g.PrevPane, g.Pane1, g.Pane2, g.Pane3, g.Pane4, g.Pane5},
+		{g.NextPane, g.PrevPane, g.Pane1, g.Pane2, g.Pane3, g.Pane4, g.Pane5, g.Pane6},
 		{g.Help, g.Palette, g.Filter, g.Back, g.Quit},
 	}
 }
@@ -111,6 +112,16 @@ func (i Incidents) ShortHelp() []key.Binding {
 // FullHelp implements help.KeyMap.
 func (i Incidents) FullHelp() [][]key.Binding {
 	return append(i.List.FullHelp(), []key.Binding{i.RunSuggestion, i.Dismiss})
+}
+
+// ShortHelp implements help.KeyMap.
+func (q Query) ShortHelp() []key.Binding {
+	return []key.Binding{q.Edit, q.Refresh, q.Range, q.Up, q.Down}
+}
+
+// FullHelp implements help.KeyMap.
+func (q Query) FullHelp() [][]key.Binding {
+	return append(q.Nav.FullHelp(), []key.Binding{q.Edit, q.Refresh, q.Range})
 }
 
 // ShortHelp implements help.KeyMap.

@@ -29,6 +29,7 @@ const (
 	ScopeLogs      = "logs"
 	ScopeRollouts  = "rollouts"
 	ScopeIncidents = "incidents"
+	ScopeQuery     = "query"
 	ScopeConfirm   = "confirm"
 )
 
@@ -46,6 +47,7 @@ type Global struct {
 	Pane3    key.Binding `keymap:"pane3"`
 	Pane4    key.Binding `keymap:"pane4"`
 	Pane5    key.Binding `keymap:"pane5"`
+	Pane6    key.Binding `keymap:"pane6"`
 }
 
 // Nav moves through anything that scrolls: tables, logs, command output.
@@ -127,6 +129,18 @@ type Incidents struct {
 	Dismiss       key.Binding `keymap:"dismiss"`
 }
 
+// Query is the PromQL pane. Its input's own keys (enter runs, up/down walk the history,
+// esc leaves the input) are the input's, like every text field's; these work on the
+// result.
+type Query struct {
+	Nav     `keymap:"nav"`
+	Edit    key.Binding `keymap:"edit"`
+	Refresh key.Binding `keymap:"refresh"`
+	// Range switches the query between an instant table and a range chart, in the input
+	// and on the result alike.
+	Range key.Binding `keymap:"range"`
+}
+
 // Confirm answers the confirmation modal. (Above the blast-radius threshold the user
 // types a word instead; that is an input, not a binding.)
 type Confirm struct {
@@ -144,12 +158,13 @@ type Map struct {
 	Logs      `keymap:"logs"`
 	Rollouts  `keymap:"rollouts"`
 	Incidents `keymap:"incidents"`
+	Query     `keymap:"query"`
 	Confirm   `keymap:"confirm"`
 
 	readOnly bool
 }
 
-// Default returns the built-in bindings: arrows and vim keys for movement, 1-5 and
+// Default returns the built-in bindings: arrows and vim keys for movement, 1-6 and
 // tab/shift+tab between panes, ? help, : palette, / filter, esc back, q or ctrl+c quit.
 // Keys that change hosts are capital letters (R run, P promote, B rollback, A abort),
 // so a stray lower-case keystroke never starts one; the confirm gate still asks.
@@ -186,6 +201,7 @@ func Default() Map {
 			Pane3: bind("logs", "3"),
 			Pane4: bind("rollouts", "4"),
 			Pane5: bind("incidents", "5"),
+			Pane6: bind("query", "6"),
 		},
 		Fleet: Fleet{
 			List:    list,
@@ -233,6 +249,12 @@ func Default() Map {
 			List:          list,
 			RunSuggestion: bind("run suggested runbook", "R"),
 			Dismiss:       bind("dismiss", "d"),
+		},
+		Query: Query{
+			Nav:     nav,
+			Edit:    bind("edit query", "e"),
+			Refresh: bind("run again", "r"),
+			Range:   bind("instant/range", "ctrl+r"),
 		},
 		Confirm: Confirm{
 			Yes: bind("confirm", "y"),

@@ -69,7 +69,7 @@ func TestDefaultBindings(t *testing.T) {
 		"nav.up": {"up", "k"}, "nav.down": {"down", "j"},
 		"nav.page_up": {"pgup", "ctrl+u"}, "nav.page_down": {"pgdown", "ctrl+d"},
 		"nav.top": {"home", "g"}, "nav.bottom": {"end", "G"},
-		"global.pane1": {"1"}, "global.pane5": {"5"},
+		"global.pane1": {"1"}, "global.pane5": {"5"}, "global.pane6": {"6"},
 		"global.next_pane": {"tab"}, "global.prev_pane": {"shift+tab"},
 		"global.help": {"?"}, "global.palette": {":"}, "global.filter": {"/"},
 		"global.back": {"esc"}, "global.quit": {"q", "ctrl+c"},
@@ -402,7 +402,7 @@ func TestFullHelpCoversEveryBinding(t *testing.T) {
 	m := Default()
 	maps := map[string]help.KeyMap{
 		ScopeGlobal: m.Global, ScopeFleet: m.Fleet, ScopeExec: m.Exec, ScopeLogs: m.Logs,
-		ScopeRollouts: m.Rollouts, ScopeIncidents: m.Incidents, ScopeConfirm: m.Confirm,
+		ScopeRollouts: m.Rollouts, ScopeIncidents: m.Incidents, ScopeQuery: m.Query, ScopeConfirm: m.Confirm,
 	}
 	for _, e := range m.entries() {
 		found := false

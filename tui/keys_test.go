@@ -22,9 +22,15 @@ func TestFocusSwitching(t *testing.T) {
 	}{
 		{[]string{"3"}, views.PaneLogs},
 		{[]string{"5"}, views.PaneIncidents},
+		// Without a [prometheus] the query pane has no input to focus: the global keys
+		// work there at once (TestQueryPane has the input).
+		{[]string{"tab"}, views.PaneQuery},
 		{[]string{"tab"}, views.PaneFleet}, // wraps around
+		{[]string{"shift+tab"}, views.PaneQuery},
 		{[]string{"shift+tab"}, views.PaneIncidents},
 		{[]string{"shift+tab"}, views.PaneRollouts},
+		{[]string{"6"}, views.PaneQuery},
+		{[]string{"4"}, views.PaneRollouts},
 		{[]string{"4"}, views.PaneRollouts},
 		{[]string{"1"}, views.PaneFleet},
 		{[]string{"tab"}, views.PaneExec},

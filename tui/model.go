@@ -27,6 +27,7 @@ import (
 	"github.com/opsconsole/opsconsole/views/exec"
 	"github.com/opsconsole/opsconsole/views/fleet"
 	"github.com/opsconsole/opsconsole/views/placeholder"
+	"github.com/opsconsole/opsconsole/views/query"
 )
 
 // The smallest terminal the console lays out in. Below it the console says so instead of
@@ -48,8 +49,11 @@ type Options struct {
 	// messages.
 	Monitor  *opsfleet.Monitor
 	ExecDeps exec.Deps
-	Keys     keymap.Map
-	Styles   themes.Styles
+	// QueryDeps feed the query pane; a nil Client means no [prometheus] is configured.
+	// A nil Ctx takes Ctx below.
+	QueryDeps query.Deps
+	Keys      keymap.Map
+	Styles    themes.Styles
 	// ReadOnly refuses every Action at the gate. Keys.SetReadOnly should agree with it;
 	// the gate refuses on this flag alone, whatever the keys say.
 	ReadOnly bool
@@ -81,6 +85,7 @@ type Model struct {
 	logs      placeholder.Model
 	rollouts  placeholder.Model
 	incidents placeholder.Model
+	query     query.Model
 
 	help     help.Model
 	showHelp bool
@@ -105,6 +110,9 @@ func New(opt Options) Model {
 	if opt.TypedConfirmThreshold <= 0 {
 		opt.TypedConfirmThreshold = gate.DefaultTypedThreshold
 	}
+	if opt.QueryDeps.Ctx == nil {
+		opt.QueryDeps.Ctx = opt.Ctx
+	}
 	h := help.New()
 	h.Styles = help.Styles(opt.Styles.Help)
 	return Model{
@@ -116,6 +124,7 @@ func New(opt Options) Model {
 		logs:      placeholder.Logs(opt.Styles),
 		rollouts:  placeholder.Rollouts(opt.Styles),
 		incidents: placeholder.Incidents(opt.Styles),
+		query:     query.New(opt.QueryDeps, opt.Keys.Query, opt.Styles),
 		help:      h,
 		palette:   newPalette(opt.Styles, opt.Hosts),
 	}
@@ -169,6 +178,9 @@ func (m Model) update(msg tea.Msg) (Model, tea.Cmd) {
 	case views.OpenExecMsg:
 		m = m.focusPane(views.PaneExec)
 		return m.updatePane(views.PaneExec, msg)
+	case views.RunQueryMsg:
+		m = m.focusPane(views.PaneQuery)
+		return m.updatePane(views.PaneQuery, msg)
 	case views.ConfirmActionMsg:
 		return m.openGate(msg)
 	case views.ActionCancelledMsg:
@@ -218,7 +230,7 @@ func (m Model) handleKey(msg tea.KeyMsg) (Model, tea.Cmd) {
 	case key.Matches(msg, g.PrevPane):
 		return m.focusPane((m.focus + views.NumPanes - 1) % views.NumPanes), nil
 	}
-	for i, b := range []key.Binding{g.Pane1, g.Pane2, g.Pane3, g.Pane4, g.Pane5} {
+	for i, b := range []key.Binding{g.Pane1, g.Pane2, g.Pane3, g.Pane4, g.Pane5, g.Pane6} {
 		if key.Matches(msg, b) {
 			return m.focusPane(views.PaneID(i)), nil
 		}
@@ -294,6 +306,7 @@ func (m *Model) resize(w, h int) {
 	m.logs.SetSize(bw, bh)
 	m.rollouts.SetSize(bw, bh)
 	m.incidents.SetSize(bw, bh)
+	m.query.SetSize(bw, bh)
 	m.gate.layout(bw, bh, m.styles)
 	m.palette.input.Width = max(w-2, 1)
 }
@@ -321,6 +334,8 @@ func (m Model) updatePane(p views.PaneID, msg tea.Msg) (Model, tea.Cmd) {
 		m.rollouts, cmd = m.rollouts.Update(msg)
 	case views.PaneIncidents:
 		m.incidents, cmd = m.incidents.Update(msg)
+	case views.PaneQuery:
+		m.query, cmd = m.query.Update(msg)
 	}
 	return m, cmd
 }
@@ -354,6 +369,8 @@ func (m Model) pane(p views.PaneID) pane {
 		return m.logs
 	case views.PaneRollouts:
 		return m.rollouts
+	case views.PaneQuery:
+		return m.query
 	}
 	return m.incidents
 }
@@ -371,6 +388,8 @@ func scope(p views.PaneID) string {
 		return keymap.ScopeLogs
 	case views.PaneRollouts:
 		return keymap.ScopeRollouts
+	case views.PaneQuery:
+		return keymap.ScopeQuery
 	}
 	return keymap.ScopeIncidents
 }

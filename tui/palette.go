@@ -31,6 +31,7 @@ var commands = []command{
 	{"logs", "", "focus logs"},
 	{"rollouts", "", "focus rollouts"},
 	{"incidents", "", "focus incidents"},
+	{"query", "[PROMQL]", "focus the query pane, running PROMQL"},
 	{"theme", "NAME", "switch the colour theme"},
 	{"help", "", "show every key"},
 	{"quit", "", "leave opsconsole"},
@@ -140,7 +141,8 @@ func (m Model) paletteKey(msg tea.KeyMsg) (Model, tea.Cmd) {
 
 // runCommand carries out one palette line. A mistake is a flash, never a silent no-op.
 func (m Model) runCommand(line string) (Model, tea.Cmd) {
-	fields := strings.Fields(strings.TrimPrefix(strings.TrimSpace(line), ":"))
+	body := strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(line), ":"))
+	fields := strings.Fields(body)
 	if len(fields) == 0 {
 		return m, nil
 	}
@@ -162,6 +164,10 @@ func (m Model) runCommand(line string) (Model, tea.Cmd) {
 		return m.focusPane(views.PaneRollouts), nil
 	case "incidents":
 		return m.focusPane(views.PaneIncidents), nil
+	case "query":
+		// The expression as typed: PromQL strings may hold runs of spaces that the
+		// word split above would collapse.
+		return m.update(views.RunQueryMsg{Expr: strings.TrimSpace(body[len(fields[0]):])})
 	case "theme":
 		if args == "" {
 			return m.flashMsg("theme needs a name: "+strings.Join(themes.Builtins(), ", "), true), nil

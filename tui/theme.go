@@ -36,6 +36,7 @@ func (m Model) applyTheme(t themes.Theme) Model {
 	m.logs.SetStyles(s)
 	m.rollouts.SetStyles(s)
 	m.incidents.SetStyles(s)
+	m.query.SetStyles(s)
 	m.palette.restyle(s)
 	return m.flashMsg("theme "+t.Name, false)
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/charmbracelet/bubbles/key"
 	"github.com/charmbracelet/lipgloss"
+	"github.com/charmbracelet/x/ansi"
 
 	"github.com/opsconsole/opsconsole/views"
 )
@@ -68,9 +69,7 @@ func (m Model) headerView() string {
 	}
 	name := on(s.Title, appName)
 
-	// Alerts are not wired to a source yet. A dash, not a 0: "0 alerts" on an on-call
-	// console would claim that nothing is firing.
-	right := []string{on(s.Faint, "alerts –")}
+	right := []string{m.alertsBadge(on)}
 	if m.opt.Recording {
 		right = append(right, s.Badge.Render("● REC"))
 	}
@@ -101,6 +100,29 @@ func (m Model) headerView() string {
 	return s.Header.Width(m.width).Render(line)
 }
 
+// alertsBadge is the header's count of firing alerts from the metrics server. Without
+// a server it is a dash, not a 0: "0 alerts" on an on-call console would claim that
+// nothing is firing. Likewise before the server first answered ("…"), and a count the
+// server could not refresh says so.
+func (m Model) alertsBadge(on func(lipgloss.Style, string) string) string {
+	s := m.styles
+	st := m.fleet.Server()
+	switch {
+	case st.Source == "":
+		return on(s.Faint, "alerts –")
+	case !st.AlertsKnown:
+		return on(s.Faint, "alerts …")
+	}
+	text, style := fmt.Sprintf("alerts %d", st.Alerts), s.StatusOK
+	if st.Alerts > 0 {
+		text, style = "! "+text, s.StatusCrit
+	}
+	if st.Stale {
+		return on(style, text) + on(s.StatusWarn, " (stale)")
+	}
+	return on(style, text)
+}
+
 func (m Model) clock() string {
 	if m.now.IsZero() {
 		return "--:--:--"
@@ -109,27 +131,43 @@ func (m Model) clock() string {
 }
 
 // tabsView is the pane bar. The focused tab is bracketed as well as styled, so focus
-// shows without colour.
+// shows without colour. When the names do not all fit, the tabs without focus shrink to
+// their numbers, so the focused one is never cut off.
 func (m Model) tabsView() string {
 	s := m.styles
-	tabs := make([]string, 0, views.NumPanes)
-	for p := range views.NumPanes {
-		label := fmt.Sprintf("%d %s", p+1, p)
-		if p == m.focus {
-			tabs = append(tabs, s.PaneTitleFocused.Render("["+label+"]"))
-		} else {
-			tabs = append(tabs, s.PaneTitle.Render(" "+label+" "))
-		}
+	line := m.tabs(true)
+	if lipgloss.Width(line) > m.width {
+		line = m.tabs(false)
 	}
-	line := strings.Join(tabs, " ")
 	if title := m.pane(m.focus).Title(); title != "" {
 		room := m.width - lipgloss.Width(line) - 3
+		if lipgloss.Width(title) > room {
+			// The bracketed tab already names the pane: its details go on without it.
+			title = strings.TrimPrefix(title, m.focus.String()+" · ")
+		}
 		if room >= 8 {
-			title = fit(title, room, 1)
+			title = ansi.Truncate(title, room, "…")
 			line += strings.Repeat(" ", m.width-lipgloss.Width(line)-lipgloss.Width(title)) + s.Faint.Render(title)
 		}
 	}
 	return line
+}
+
+func (m Model) tabs(names bool) string {
+	s := m.styles
+	tabs := make([]string, 0, views.NumPanes)
+	for p := range views.NumPanes {
+		label := fmt.Sprintf("%d %s", p+1, p)
+		switch {
+		case p == m.focus:
+			tabs = append(tabs, s.PaneTitleFocused.Render("["+label+"]"))
+		case names:
+			tabs = append(tabs, s.PaneTitle.Render(" "+label+" "))
+		default:
+			tabs = append(tabs, s.PaneTitle.Render(fmt.Sprintf("%d", p+1)))
+		}
+	}
+	return strings.Join(tabs, " ")
 }
 
 // bodyView is the focused pane, or the modal or help that covers it, exactly bw x bh.

@@ -12,7 +12,7 @@ import (
 	"github.com/opsconsole/opsconsole/ops/gate"
 )
 
-// PaneID names a pane; the order is the order of the 1–5 keys.
+// PaneID names a pane; the order is the order of the 1–6 keys and of the tab bar.
 type PaneID int
 
 // The panes, in tab order.
@@ -22,6 +22,7 @@ const (
 	PaneLogs
 	PaneRollouts
 	PaneIncidents
+	PaneQuery
 	NumPanes
 )
 
@@ -37,6 +38,8 @@ func (p PaneID) String() string {
 		return "Rollouts"
 	case PaneIncidents:
 		return "Incidents"
+	case PaneQuery:
+		return "Query"
 	}
 	return "?"
 }
@@ -57,6 +60,10 @@ type FocusPaneMsg struct{ Pane PaneID }
 // OpenExecMsg asks the root to focus the exec pane with a host pattern filled in (from the
 // fleet pane's marked or selected hosts).
 type OpenExecMsg struct{ Pattern string }
+
+// RunQueryMsg asks the root to focus the query pane and run Expr there (the palette's
+// ":query EXPR"). An empty Expr only focuses the pane.
+type RunQueryMsg struct{ Expr string }
 
 // ConfirmActionMsg asks the root to show the gate for an Action. Run is called with the
 // operator's reason when the operator confirms; its Cmd starts the work. Run must capture

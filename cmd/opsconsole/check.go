@@ -10,28 +10,85 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/opsconsole/opsconsole/backends/prom"
+	"github.com/opsconsole/opsconsole/config"
 	"github.com/opsconsole/opsconsole/ops/fleet"
 	"github.com/opsconsole/opsconsole/ops/gather"
 	"github.com/opsconsole/opsconsole/ops/health"
+	"github.com/opsconsole/opsconsole/ops/probes"
 )
 
 type checkJSON struct {
-	Host       string          `json:"host"`
-	Transport  string          `json:"transport"`
-	Status     string          `json:"status"`
-	Reasons    []string        `json:"reasons,omitempty"`
-	Metrics    *health.Metrics `json:"metrics,omitempty"`
-	Error      string          `json:"error,omitempty"`
-	DurationMS int64           `json:"duration_ms"`
+	Host      string          `json:"host"`
+	Transport string          `json:"transport"`
+	Status    string          `json:"status"`
+	Reasons   []string        `json:"reasons,omitempty"`
+	Metrics   *health.Metrics `json:"metrics,omitempty"`
+	// Source is where the metrics came from: ssh, local or prometheus.
+	Source string `json:"source,omitempty"`
+	// Probes holds every probe result of the host; FailingProbes names those that did
+	// not pass, so a script need not judge statuses itself.
+	Probes        []probes.Result `json:"probes,omitempty"`
+	FailingProbes []string        `json:"failing_probes,omitempty"`
+	Error         string          `json:"error,omitempty"`
+	DurationMS    int64           `json:"duration_ms"`
 }
 
 func toCheckJSON(r fleet.Report) checkJSON {
 	j := checkJSON{Host: r.Host, Transport: r.Transport, Status: r.Status.String(), Reasons: r.Reasons,
-		Metrics: r.Metrics, DurationMS: r.Duration.Milliseconds()}
+		Metrics: r.Metrics, Source: r.Source, Probes: r.Probes, DurationMS: r.Duration.Milliseconds()}
+	for _, p := range r.Probes {
+		if !p.OK() {
+			j.FailingProbes = append(j.FailingProbes, p.Name)
+		}
+	}
 	if r.Err != nil {
 		j.Error = r.Err.Error()
 	}
 	return j
+}
+
+// configSources reads what the configuration adds to the hosts' own metrics: the probes
+// of the selected hosts, and the client of the configured Prometheus (nil when there is
+// none). Every problem is a config error (exit 2), found before anything runs; a server
+// that does not answer is not one.
+func configSources(cfg *config.Config, hosts []config.Host, io stdio) ([]probes.Job, *prom.Client, error) {
+	specs, err := probes.Parse(cfg)
+	if err != nil {
+		return nil, nil, configError{err}
+	}
+	jobs, err := probes.Expand(specs, hosts)
+	if err != nil {
+		return nil, nil, configError{err}
+	}
+	pc, err := prom.Parse(cfg)
+	if err != nil {
+		return nil, nil, configError{err}
+	}
+	if pc == nil {
+		return jobs, nil, nil
+	}
+	client, err := prom.New(pc, io.env)
+	if err != nil {
+		return nil, nil, configError{err}
+	}
+	return jobs, client, nil
+}
+
+// readServer reads one round of metrics for the fleet from the configured Prometheus.
+// One that does not answer is reported and the hosts read their own metrics: a batch
+// check has no earlier round to fall back on.
+func readServer(ctx context.Context, client *prom.Client, hosts []config.Host, io stdio) *fleet.ServerMetrics {
+	if client == nil {
+		return nil
+	}
+	server := fleet.ReadServer(ctx, client, hosts, nil)
+	if server.Err != nil {
+		fmt.Fprintf(io.err, "check: %v; metrics read from the hosts themselves\n", server.Err)
+		return nil
+	}
+	fmt.Fprintf(io.err, "check: metrics from %s for %d of %d hosts\n", client, len(server.Metrics), len(hosts))
+	return server
 }
 
 func runCheck(ctx context.Context, args []string, io stdio) error {
@@ -56,19 +113,33 @@ func runCheck(ctx context.Context, args []string, io stdio) error {
 	if err != nil {
 		return err
 	}
+	start := time.Now()
+	jobs, client, err := configSources(cfg, hosts, io)
+	if err != nil {
+		return err
+	}
+	server := readServer(ctx, client, hosts, io)
 	pool := newPool(cfg)
 	defer pool.Close()
-	start := time.Now()
 	prog := newProgress(io, "check", len(hosts))
 	reports := fleet.Check(ctx, pool, hosts, fleet.CheckOptions{
 		Concurrency: cfg.Defaults.Concurrency, Timeout: c.timeout, Thresholds: cfg.Thresholds,
+		Server: server, Probes: jobs,
 	})
 	var all []fleet.Report
 	counts := map[health.Status]int{}
+	probesOK, probesFailed := 0, 0
 	enc := json.NewEncoder(io.out)
 	for r := range reports {
 		prog.step()
 		counts[r.Status]++
+		for _, p := range r.Probes {
+			if p.OK() {
+				probesOK++
+			} else {
+				probesFailed++
+			}
+		}
 		if c.format == "jsonl" {
 			prog.clear()
 			if err := enc.Encode(toCheckJSON(r)); err != nil {
@@ -95,6 +166,9 @@ func runCheck(ctx context.Context, args []string, io stdio) error {
 	fmt.Fprintf(io.err, "check: %d hosts: %d ok, %d warn, %d crit, %d down, %d unknown in %s\n", len(hosts),
 		counts[health.OK], counts[health.Warn], counts[health.Crit], counts[health.Down], counts[health.Unknown],
 		time.Since(start).Round(time.Millisecond))
+	if len(jobs) > 0 {
+		fmt.Fprintf(io.err, "check: %d probes: %d ok, %d failing\n", probesOK+probesFailed, probesOK, probesFailed)
+	}
 	if ctx.Err() != nil {
 		return ctx.Err()
 	}
@@ -117,9 +191,12 @@ func sortReports(rs []fleet.Report) {
 	}
 }
 
+// printCheckTable prints one row per host, then one line per failing probe, so that
+// what failed and why is on screen without the json.
 func printCheckTable(io stdio, rs []fleet.Report) {
 	tw := tabwriter.NewWriter(io.out, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "HOST\tSTATUS\tCPU%\tMEM%\tDISK%\tLOAD1\tPORTS\tTOOK\tREASON")
+	fmt.Fprintln(tw, "HOST\tSTATUS\tCPU%\tMEM%\tDISK%\tLOAD1\tPORTS\tPROBES\tTOOK\tREASON")
+	var failing []probes.Result
 	for _, r := range rs {
 		status := r.Status.Symbol() + " " + r.Status.String()
 		cpu, mem, disk, load, ports := "-", "-", "-", "-", "-"
@@ -132,11 +209,45 @@ func printCheckTable(io stdio, rs []fleet.Report) {
 			load = fmt.Sprintf("%.2f", m.Load1)
 			ports = portList(m.Ports, 6)
 		}
+		probeCol := "-"
+		if len(r.Probes) > 0 {
+			ok := 0
+			for _, p := range r.Probes {
+				if p.OK() {
+					ok++
+				} else {
+					failing = append(failing, p)
+				}
+			}
+			probeCol = fmt.Sprintf("%d/%d", ok, len(r.Probes))
+		}
 		reason := strings.Join(r.Reasons, "; ")
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.Host, status, cpu, mem, disk, load, ports,
-			r.Duration.Round(time.Millisecond), oneLine(reason, 120))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.Host, status, cpu, mem, disk, load, ports,
+			probeCol, r.Duration.Round(time.Millisecond), oneLine(reason, 120))
 	}
 	tw.Flush()
+	if len(failing) == 0 {
+		return
+	}
+	fmt.Fprintf(io.out, "\nfailing probes (%d):\n", len(failing))
+	tw = tabwriter.NewWriter(io.out, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "HOST\tPROBE\tTARGET\tSTATUS\tLATENCY\tREASON")
+	for _, p := range failing {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", p.Host, p.Name, oneLine(p.Target, 60),
+			p.Status.Symbol()+" "+p.Status.String(), latency(p.Latency), oneLine(p.Reason, 120))
+	}
+	tw.Flush()
+}
+
+// latency keeps about three significant digits: "1.23s", "45ms", "312µs".
+func latency(d time.Duration) string {
+	switch {
+	case d >= time.Second:
+		return d.Round(10 * time.Millisecond).String()
+	case d >= time.Millisecond:
+		return d.Round(time.Millisecond).String()
+	}
+	return d.Round(time.Microsecond).String()
 }
 
 func portList(ports []int, most int) string {

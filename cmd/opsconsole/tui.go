@@ -18,6 +18,7 @@ import (
 	"github.com/opsconsole/opsconsole/themes"
 	"github.com/opsconsole/opsconsole/tui"
 	"github.com/opsconsole/opsconsole/views/exec"
+	"github.com/opsconsole/opsconsole/views/query"
 )
 
 // version is stamped into recordings and the audit log.
@@ -63,6 +64,10 @@ func runTUI(ctx context.Context, args []string, io stdio) error {
 	if err != nil {
 		return configError{err}
 	}
+	jobs, server, err := configSources(cfg, hosts, io)
+	if err != nil {
+		return err
+	}
 
 	// Every confirmed Action is recorded; a console that cannot record them can still
 	// watch, so read-only mode goes on without the log.
@@ -78,11 +83,20 @@ func runTUI(ctx context.Context, args []string, io stdio) error {
 	defer cancel()
 	pool := newPool(cfg)
 	defer pool.Close()
-	mon := fleet.NewMonitor(pool, hosts, fleet.MonitorOptions{
+	monOpt := fleet.MonitorOptions{
 		Check:       fleet.CheckOptions{Timeout: c.timeout, Thresholds: cfg.Thresholds},
 		Interval:    interval,
 		Concurrency: cfg.Defaults.Concurrency,
-	})
+		Probes:      jobs,
+	}
+	queryDeps := query.Deps{Ctx: ctx, Location: time.Local}
+	if server != nil {
+		// Only a real client goes into the interfaces: a nil *prom.Client in one would
+		// read as configured.
+		monOpt.Server = server
+		queryDeps.Client, queryDeps.Server = server, server.URL()
+	}
+	mon := fleet.NewMonitor(pool, hosts, monOpt)
 	go mon.Run(ctx)
 
 	var rec *sessions.Recorder
@@ -101,6 +115,7 @@ func runTUI(ctx context.Context, args []string, io stdio) error {
 		Monitor: mon,
 		ExecDeps: exec.Deps{Pool: pool, Hosts: cfg.Hosts, ReadOnlyCommands: cfg.ReadOnlyCommands,
 			FanOut: c.fanOutOptions(cfg), ReadOnly: cfg.ReadOnly, Audit: auditLog},
+		QueryDeps: queryDeps,
 		Keys:      keys,
 		Styles:    themes.Build(theme),
 		ReadOnly:  cfg.ReadOnly,

@@ -7,11 +7,15 @@ import (
 	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/prometheus/common/model"
 
+	"github.com/opsconsole/opsconsole/backends/probe"
+	"github.com/opsconsole/opsconsole/backends/prom"
 	"github.com/opsconsole/opsconsole/config"
 	"github.com/opsconsole/opsconsole/keymap"
 	"github.com/opsconsole/opsconsole/ops/fleet"
 	"github.com/opsconsole/opsconsole/ops/health"
+	"github.com/opsconsole/opsconsole/ops/probes"
 	"github.com/opsconsole/opsconsole/sessions"
 	"github.com/opsconsole/opsconsole/themes"
 	"github.com/opsconsole/opsconsole/views"
@@ -79,6 +83,27 @@ func report(name string, at time.Time, st health.Status, m *health.Metrics, reas
 	return fleet.Report{Host: name, Status: st, Reasons: reasons, Metrics: m, Outcome: sessions.OutcomeOK, Time: at}
 }
 
+// probeResult is one probe's latest result as the monitor reports it.
+func probeResult(name, typ, target string, st health.Status, latency time.Duration, reason string, flapping bool) probes.Result {
+	return probes.Result{Result: probe.Result{Name: name, Type: typ, Target: target, Status: st, Latency: latency, Reason: reason},
+		Flapping: flapping}
+}
+
+// fixtureServer is the Prometheus behind the fixture: it answered until serverGone, and
+// has not since.
+func fixtureServer(round int, at time.Time) fleet.ServerStatus {
+	st := fleet.ServerStatus{Source: fleet.SourcePrometheus, URL: "http://prom.example:9090", Rounds: round + 1,
+		Fresh: at, Alerts: 3, AlertsKnown: true}
+	if at.After(serverGone) {
+		st.Stale, st.Fresh = true, serverGone
+		st.Err = "prometheus unavailable: http://prom.example:9090: connection refused"
+	}
+	return st
+}
+
+// serverGone is the fixture server's last answer: 40 s before the clock.
+var serverGone = t0.Add(-40 * time.Second)
+
 func downReport(name string, at time.Time, err error) fleet.Report {
 	return fleet.Report{Host: name, Status: health.Down, Reasons: []string{err.Error()}, Outcome: sessions.OutcomeError, Err: err, Time: at}
 }
@@ -105,20 +130,46 @@ func fixtureReports() []HostsPolledMsg {
 		at := t0.Add(time.Duration(i-rounds) * 5 * time.Second)
 		var reps []fleet.Report
 		add := func(r fleet.Report) { reps = append(reps, r) }
-		add(report("web-1", at, health.OK, metricsAt(at, sample{cpu: wave(30, 20, i), mem: 41, disks: rootDisk(40), ports: []int{22, 80, 443}, load: 0.75})))
+		web1 := report("web-1", at, health.OK, metricsAt(at, sample{cpu: wave(30, 20, i), mem: 41, disks: rootDisk(40), ports: []int{22, 80, 443}, load: 0.75}))
+		web1.Probes = []probes.Result{
+			probeResult("https", "tls", "10.0.0.11:443", health.OK, 4*time.Millisecond, "", false),
+			probeResult("web-health", "http", "http://10.0.0.11:8080/healthz", health.OK, 12*time.Millisecond, "", false),
+		}
+		add(web1)
 		add(report("web-2", at, health.OK, metricsAt(at, sample{cpu: wave(12, 8, i+5), mem: 38.2, disks: rootDisk(39.5), ports: []int{22, 80, 443}, load: 0.31})))
-		add(report("web-9", at, health.Warn, metricsAt(at, sample{cpu: wave(88, 6, i), mem: 64, disks: rootDisk(51), ports: []int{22, 80, 443, 8080}, load: 3.2}), "cpu 91.2% ≥ 85%"))
+		web9 := report("web-9", at, health.Warn, metricsAt(at, sample{cpu: wave(88, 6, i), mem: 64, disks: rootDisk(51), ports: []int{22, 80, 443, 8080}, load: 3.2}), "cpu 91.2% ≥ 85%")
+		web9.Probes = []probes.Result{probeResult("web-health", "http", "http://10.0.0.19:8080/healthz", health.OK, 870*time.Millisecond, "", true)}
+		add(web9)
 		add(report("web-10", at, health.OK, metricsAt(at, sample{cpu: float64(i * 5), mem: 22, disks: rootDisk(20), ports: []int{22, 80}, load: 0.05})))
 		dbDisks := []health.Disk{
 			{Mount: "/", FS: "/dev/nvme0n1p1", Total: 50 << 30, Used: 20 << 30, Percent: 40},
 			{Mount: "/var/lib/postgresql", FS: "/dev/nvme1n1", Total: 500 << 30, Used: 480 << 30, Percent: 96.2},
 		}
-		add(report("db-1", at, health.Crit, metricsAt(at, sample{cpu: wave(55, 15, i), mem: 81, disks: dbDisks, ports: []int{22, 5432, 9100, 9187}, load: 12.5}),
-			"disk /var/lib/postgresql 96.2% ≥ 95%", "mem 81% ≥ 80%"))
+		// db-1's metrics come from Prometheus, which stopped answering 40 s ago: the last
+		// sample stays, stale, while the host itself still answers.
+		sampled, stale := at, at.After(serverGone)
+		if stale {
+			sampled = serverGone
+		}
+		db1 := report("db-1", at, health.Crit, metricsAt(sampled, sample{cpu: wave(55, 15, min(i, 12)), mem: 81, disks: dbDisks, load: 12.5, missing: []string{health.FieldPorts}}),
+			"disk /var/lib/postgresql 96.2% ≥ 95%", "probe pg-ready pg_isready -q: exit 2, want 0", "mem 81% ≥ 80%")
+		db1.Source, db1.Stale = fleet.SourcePrometheus, stale
+		db1.Probes = []probes.Result{
+			probeResult("pg-ready", "exec", "pg_isready -q", health.Crit, 31*time.Millisecond, "exit 2, want 0", false),
+			probeResult("pg-tcp", "tcp", "10.0.1.11:5432", health.OK, 2*time.Millisecond, "", false),
+		}
+		db1.Alerts = []prom.Alert{{
+			Labels:      model.LabelSet{"alertname": "PostgresDiskFilling", "instance": "10.0.1.11:9100", "severity": "critical"},
+			Annotations: model.LabelSet{"summary": "/var/lib/postgresql will be full within 4h"},
+			State:       "firing", ActiveAt: t0.Add(-25 * time.Minute),
+		}}
+		add(db1)
 		if i < 12 {
 			add(report("db-2", at, health.OK, metricsAt(at, sample{cpu: wave(25, 10, i), mem: 47, disks: rootDisk(60), ports: []int{22, 5432}, load: 1.1})))
 		} else {
-			add(downReport("db-2", at, errors.New("dial tcp 10.0.1.12:22: connect: connection refused")))
+			db2 := downReport("db-2", at, errors.New("dial tcp 10.0.1.12:22: connect: connection refused"))
+			db2.Probes = []probes.Result{probeResult("pg-tcp", "tcp", "10.0.1.12:5432", health.Down, 1*time.Millisecond, "connection refused", false)}
+			add(db2)
 		}
 		add(downReport("cache-1", at, errors.New("dial tcp 10.0.2.11:22: i/o timeout")))
 		add(fleet.Report{Host: "mq-2", Status: health.Unknown, Outcome: sessions.OutcomeCancelled, Err: errors.New("context canceled"), Time: at})
@@ -127,9 +178,13 @@ func fixtureReports() []HostsPolledMsg {
 		add(report("edge-1", at, health.Unknown, metricsAt(at, sample{cpu: 9, mem: 30, disks: rootDisk(33), ports: []int{22, 443}, missing: []string{health.FieldLoad}}), "load not measured"))
 		add(report("localhost", at, health.OK, metricsAt(at, sample{cpu: wave(8, 4, i), mem: 61, disks: rootDisk(74), ports: []int{631}, load: 0.4})))
 		for k := range reps {
-			reps[k].Transport = transports[reps[k].Host]
+			r := &reps[k]
+			r.Transport = transports[r.Host]
+			if r.Metrics != nil && r.Source == "" {
+				r.Source = r.Transport // the host's own read
+			}
 		}
-		msgs = append(msgs, HostsPolledMsg{Reports: reps})
+		msgs = append(msgs, HostsPolledMsg{Reports: reps, Server: fixtureServer(i, at)})
 	}
 	return msgs
 }

@@ -29,11 +29,13 @@ import (
 
 	tea "github.com/charmbracelet/bubbletea"
 
+	"github.com/opsconsole/opsconsole/backends/prom"
 	"github.com/opsconsole/opsconsole/config"
 	"github.com/opsconsole/opsconsole/keymap"
 	"github.com/opsconsole/opsconsole/ops/fleet"
 	"github.com/opsconsole/opsconsole/ops/gather"
 	"github.com/opsconsole/opsconsole/ops/health"
+	"github.com/opsconsole/opsconsole/ops/probes"
 	"github.com/opsconsole/opsconsole/sessions"
 	"github.com/opsconsole/opsconsole/themes"
 	"github.com/opsconsole/opsconsole/views"
@@ -48,9 +50,21 @@ type ProbeCounts struct {
 	OK, Total int
 }
 
-// probesOf is where a report's probe results will be read once fleet.Report carries them.
-// Until then no host has probes and the column shows "–" rather than invented numbers.
-func probesOf(*fleet.Report) (ProbeCounts, bool) { return ProbeCounts{}, false }
+// probesOf counts a report's probe results. A report without any (a host no probe
+// selects, or whose probes have not run yet) says nothing, and the column keeps "–"
+// rather than a 0/0 that reads like a failure.
+func probesOf(r *fleet.Report) (ProbeCounts, bool) {
+	if len(r.Probes) == 0 {
+		return ProbeCounts{}, false
+	}
+	pc := ProbeCounts{Total: len(r.Probes)}
+	for _, p := range r.Probes {
+		if p.OK() {
+			pc.OK++
+		}
+	}
+	return pc, true
+}
 
 // host is one row's state. It lives behind a pointer because its histories must not be
 // copied (health.History shares its points with copies).
@@ -74,15 +88,20 @@ type host struct {
 	status   health.Status
 	reasons  []string
 	// metrics is the last good sample. A failed read keeps it and sets stale, so the
-	// operator still sees what the host looked like before it went away.
+	// operator still sees what the host looked like before it went away; so does a
+	// metrics server that stopped answering.
 	metrics    *health.Metrics
+	source     string // where metrics came from: ssh, local, prometheus
 	stale      bool
 	seen       time.Time // when metrics were taken; zero: never
 	lastReport time.Time // the newest report applied; older ones are dropped
 	lastErr    string
 	lastErrAt  time.Time
 	cpu, mem   *health.History
-	probes     *ProbeCounts // nil until probe results exist
+	probes     *ProbeCounts    // nil until probe results exist
+	probeRes   []probes.Result // the latest, sorted by name, for the detail view
+	probeWorst health.Status   // the worst of them, for the column's colour
+	alerts     []prom.Alert    // firing on the host
 	marked     bool
 }
 
@@ -162,7 +181,11 @@ func stateOf(h *host) state {
 	if !h.reported {
 		return stateConnecting
 	}
-	switch h.status {
+	return stateOfStatus(h.status)
+}
+
+func stateOfStatus(s health.Status) state {
+	switch s {
 	case health.OK:
 		return stateOK
 	case health.Warn:
@@ -219,6 +242,9 @@ type Model struct {
 	summary Summary
 	counts  [numStates]int
 	marked  int
+
+	// server is the metrics server's state from the latest batch (zero: none configured).
+	server fleet.ServerStatus
 }
 
 // New makes the pane with every inventory host as a row, connecting until its first report.
@@ -334,6 +360,11 @@ func (m Model) Title() string {
 // Summary returns the fleet's counts for the root's header.
 func (m Model) Summary() Summary { return m.summary }
 
+// Server returns the metrics server's state as the latest reports told it: where metrics
+// come from, whether they are fresh, and how many alerts fire. The zero value means no
+// server is configured.
+func (m Model) Server() fleet.ServerStatus { return m.server }
+
 // Selected returns the name of the host under the cursor, and false when no host is shown.
 func (m Model) Selected() (string, bool) {
 	if len(m.order) == 0 {
@@ -423,24 +454,32 @@ func merge(h *host, r *fleet.Report) (changes, bool) {
 		h.transport = r.Transport
 	}
 	var ch changes
+	if r.Err != nil {
+		h.lastErr, h.lastErrAt = oneLine(r.Err.Error()), r.Time
+	}
 	switch {
+	case r.Metrics != nil:
+		// Metrics may come with an error: a metrics server still has numbers for a host
+		// that no longer answers over SSH. They are as fresh as their source says.
+		m := r.Metrics
+		seen := m.Time
+		if seen.IsZero() {
+			seen = r.Time
+		}
+		// The same sample is reported again when only probes or alerts changed, or while
+		// its server is away: the charts take each sample once.
+		if h.metrics == nil || !seen.Equal(h.seen) {
+			if m.Has(health.FieldCPU) {
+				h.cpu.Push(m.CPUPercent)
+			}
+			if m.Has(health.FieldMem) && m.MemTotal > 0 {
+				h.mem.Push(m.MemPercent)
+			}
+		}
+		h.metrics, h.source, h.stale, h.seen = m, r.Source, r.Stale, seen
+		ch.metrics = true
 	case r.Err != nil:
 		h.stale = h.metrics != nil
-		h.lastErr, h.lastErrAt = oneLine(r.Err.Error()), r.Time
-	case r.Metrics != nil:
-		m := r.Metrics
-		h.metrics, h.stale = m, false
-		h.seen = m.Time
-		if h.seen.IsZero() {
-			h.seen = r.Time
-		}
-		if m.Has(health.FieldCPU) {
-			h.cpu.Push(m.CPUPercent)
-		}
-		if m.Has(health.FieldMem) && m.MemTotal > 0 {
-			h.mem.Push(m.MemPercent)
-		}
-		ch.metrics = true
 	default:
 		// A status without metrics or error (a connection event): down means what we
 		// show is old.
@@ -449,7 +488,16 @@ func merge(h *host, r *fleet.Report) (changes, bool) {
 	if pc, ok := probesOf(r); ok {
 		h.probes = new(ProbeCounts) // allocated here, not for every report
 		*h.probes = pc
+		h.probeRes = r.Probes
+		h.probeWorst = health.OK
+		for _, p := range r.Probes {
+			h.probeWorst = health.Worst(h.probeWorst, p.Status)
+			if p.Flapping {
+				h.probeWorst = health.Worst(h.probeWorst, health.Warn)
+			}
+		}
 	}
+	h.alerts = r.Alerts
 	ch.status = h.statusWord() != oldWord
 	if ch.status || !slices.Equal(oldReasons, h.reasons) {
 		h.hayStale = true
@@ -745,6 +793,7 @@ func (m *Model) setFilter(q string) {
 func (m Model) Update(msg tea.Msg) (Model, tea.Cmd) {
 	switch msg := msg.(type) {
 	case HostsPolledMsg:
+		m.server = msg.Server
 		m.applyReports(msg.Reports)
 		m.clampDetail()
 	case views.ClockMsg:

@@ -9,10 +9,13 @@ import (
 )
 
 // HostsPolledMsg carries the reports of the hosts polled since the previous one, each
-// stamped with the time it was taken. One message holds a whole batch so that a fleet
-// answering at once costs one Update and one frame.
+// stamped with the time it was taken, and the metrics server's state as it was then. One
+// message holds a whole batch so that a fleet answering at once costs one Update and one
+// frame.
 type HostsPolledMsg struct {
 	Reports []fleet.Report
+	// Server is the metrics server's state; the zero value means none is configured.
+	Server fleet.ServerStatus
 }
 
 // WaitForReports waits for the monitor's next batch and delivers it as a HostsPolledMsg.
@@ -25,6 +28,6 @@ func WaitForReports(ctx context.Context, mon *fleet.Monitor) tea.Cmd {
 		if err != nil {
 			return nil
 		}
-		return HostsPolledMsg{Reports: reps}
+		return HostsPolledMsg{Reports: reps, Server: mon.Server()}
 	}
 }

@@ -267,12 +267,15 @@ func hostCell(h *host, c column, w int, p *palette, now time.Time, selected bool
 		}
 		return fmtLoad(mt.Load1), metric
 	case colPorts:
-		if mt == nil {
-			return "", p.faint
+		if !has(health.FieldPorts) {
+			return missing(mt), p.faint // Prometheus' node_exporter does not list ports
 		}
 		return compactPorts(mt.Ports, w), metric
 	case colProbes:
-		return probesText(h.probes), p.faint
+		if h.probes == nil {
+			return probesText(h.probes), p.faint
+		}
+		return probesText(h.probes), p.state[stateOfStatus(h.probeWorst)]
 	case colSeen:
 		if h.stale || h.seen.IsZero() {
 			return seenText(h.seen, now), p.faint

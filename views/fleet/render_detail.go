@@ -1,11 +1,17 @@
 package fleet
 
 import (
+	"cmp"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/prometheus/common/model"
+
+	"github.com/opsconsole/opsconsole/backends/prom"
+	"github.com/opsconsole/opsconsole/ops/fleet"
 	"github.com/opsconsole/opsconsole/ops/health"
+	"github.com/opsconsole/opsconsole/ops/probes"
 	"github.com/opsconsole/opsconsole/themes"
 )
 
@@ -19,8 +25,9 @@ const chartHeight = 5
 
 // renderDetail draws everything known about one host, one string per line, lines not yet
 // cut to width (the caller truncates). The first line names the host; the caller keeps it
-// in place while the rest scrolls.
-func renderDetail(h *host, s themes.Styles, now time.Time, width int, act detailActions) []string {
+// in place while the rest scrolls. srv is the metrics server's state, which explains
+// metrics it left stale.
+func renderDetail(h *host, s themes.Styles, now time.Time, width int, srv fleet.ServerStatus, act detailActions) []string {
 	var out []string
 	add := func(parts ...string) { out = append(out, strings.Join(parts, "")) }
 	blank := func() { out = append(out, "") }
@@ -68,13 +75,28 @@ func renderDetail(h *host, s themes.Styles, now time.Time, width int, act detail
 		add("  ", s.Status(h.statusWord()).Render("• "+r))
 	}
 
+	section("Probes", probesNote(h))
+	if len(h.probeRes) == 0 {
+		add("  ", s.Faint.Render("none: no probe selects this host, or none has run yet"))
+	}
+	for _, l := range probeLines(h.probeRes, s) {
+		add("  ", l)
+	}
+
+	if srv.Source != "" || len(h.alerts) > 0 {
+		section("Alerts", plural(len(h.alerts), "firing", "firing"))
+		if len(h.alerts) == 0 {
+			add("  ", s.Faint.Render("none firing"))
+		}
+		for _, a := range h.alerts {
+			add("  ", alertLine(a, s, now))
+		}
+	}
+
 	mt := h.metrics
 	note := ""
 	if mt != nil {
-		note = "sampled " + fmtClock(h.seen, now)
-		if h.stale {
-			note += " · stale: the last read failed"
-		}
+		note = metricsNote(h, srv, now)
 	}
 	section("Metrics", note)
 	if mt == nil {
@@ -110,7 +132,6 @@ func renderDetail(h *host, s themes.Styles, now time.Time, width int, act detail
 			up = fmtUptime(mt.Uptime)
 		}
 		row("Uptime", up)
-		row("Probes", probesText(h.probes))
 		if len(mt.Missing) > 0 {
 			row("Missing", strings.Join(mt.Missing, ", "))
 		}
@@ -130,8 +151,15 @@ func renderDetail(h *host, s themes.Styles, now time.Time, width int, act detail
 				fmtBytes(d.Used)+" of "+fmtBytes(d.Total)), "  ", s.Faint.Render(padRight(d.FS, fw)))
 		}
 
-		section("Ports", plural(len(mt.Ports), "listening", "listening"))
-		if len(mt.Ports) == 0 {
+		ports := plural(len(mt.Ports), "listening", "listening")
+		if !mt.Has(health.FieldPorts) {
+			ports = ""
+		}
+		section("Ports", ports)
+		switch {
+		case !mt.Has(health.FieldPorts):
+			add("  ", s.Faint.Render("not measured (a metrics server does not list them)"))
+		case len(mt.Ports) == 0:
 			add("  ", s.Faint.Render("none"))
 		}
 		for _, l := range wrapPorts(mt.Ports, width-2) {
@@ -177,6 +205,102 @@ func renderDetail(h *host, s themes.Styles, now time.Time, width int, act detail
 	add("  ", s.HelpKey.Render(padRight(act.exec, 5)), s.HelpDesc.Render("exec on this host"))
 	add("  ", s.HelpKey.Render(padRight(act.back, 5)), s.HelpDesc.Render("back to the fleet"))
 	return out
+}
+
+// metricsNote says where the metrics came from and how fresh they are: "from prometheus ·
+// sampled 12:00:03 (3s ago)", or when their source stopped answering "from prometheus,
+// stale 40s · prometheus unavailable: …".
+func metricsNote(h *host, srv fleet.ServerStatus, now time.Time) string {
+	from := "from " + cmp.Or(h.source, "the host")
+	if !h.stale {
+		return from + " · sampled " + fmtClock(h.seen, now)
+	}
+	note := from + ", stale"
+	if !now.IsZero() {
+		note += " " + fmtAgo(now.Sub(h.seen))
+	}
+	switch {
+	case h.source != fleet.SourcePrometheus:
+		return note + " · the last read failed"
+	case srv.Stale && srv.Err != "":
+		return note + " · " + oneLine(srv.Err)
+	case srv.Stale:
+		return note + " · the server did not answer"
+	}
+	return note + " · the server has no series for this host now"
+}
+
+// probesNote counts a host's probes for the section's title: "2 of 3 ok".
+func probesNote(h *host) string {
+	if h.probes == nil {
+		return ""
+	}
+	return itoa(h.probes.OK) + " of " + itoa(h.probes.Total) + " ok"
+}
+
+// probeLines draws one line per probe, in columns: status in symbol and word, name,
+// target, latency, then why it is not OK and whether it flaps.
+func probeLines(rs []probes.Result, s themes.Styles) []string {
+	sw, nw, tw := 0, 0, 0
+	for _, r := range rs {
+		sw = max(sw, textWidth(r.Status.Symbol()+" "+r.Status.String()))
+		nw = max(nw, textWidth(oneLine(r.Name)))
+		tw = max(tw, min(textWidth(oneLine(r.Target)), maxTargetCol))
+	}
+	out := make([]string, 0, len(rs))
+	for _, r := range rs {
+		st := r.Status.Symbol() + " " + r.Status.String()
+		line := s.Status(r.Status.String()).Render(padRight(st, sw)) + "  " +
+			s.Text.Render(padRight(oneLine(r.Name), nw)) + "  " +
+			s.Faint.Render(fit(oneLine(r.Target), tw, false)) + "  " +
+			s.Text.Render(padLeft(fmtLatency(r.Latency), 6))
+		if r.Reason != "" {
+			line += "  " + s.Status(r.Status.String()).Render(oneLine(r.Reason))
+		}
+		if r.Flapping {
+			line += "  " + s.StatusWarn.Render("! flapping")
+		}
+		out = append(out, line)
+	}
+	return out
+}
+
+// maxTargetCol caps the target column, so that one long URL does not push every
+// latency and reason off the line.
+const maxTargetCol = 48
+
+// alertLine is one firing alert: its name, severity, since when, and its summary.
+func alertLine(a prom.Alert, s themes.Styles, now time.Time) string {
+	sev := string(a.Labels["severity"])
+	st := s.StatusWarn
+	if sev == "critical" || sev == "page" {
+		st = s.StatusCrit
+	}
+	line := st.Render("! " + oneLine(a.Name()))
+	if sev != "" {
+		line += "  " + s.Faint.Render("severity ") + s.Text.Render(oneLine(sev))
+	}
+	if !a.ActiveAt.IsZero() {
+		line += "  " + s.Faint.Render("since "+fmtClock(a.ActiveAt, now))
+	}
+	for _, k := range []model.LabelName{"summary", "description"} {
+		if v := a.Annotations[k]; v != "" {
+			line += "  " + s.Text.Render(oneLine(string(v)))
+			break
+		}
+	}
+	return line
+}
+
+// fmtLatency keeps about three significant digits: "1.23s", "45ms", "312µs".
+func fmtLatency(d time.Duration) string {
+	switch {
+	case d >= time.Second:
+		return d.Round(10 * time.Millisecond).String()
+	case d >= time.Millisecond:
+		return d.Round(time.Millisecond).String()
+	}
+	return d.Round(time.Microsecond).String()
 }
 
 // wrapPorts lists every port, comma-separated, in lines of at most width cells.

@@ -2,8 +2,12 @@ package fleet
 
 import (
 	"strings"
+	"time"
 
 	"github.com/charmbracelet/x/ansi"
+
+	"github.com/opsconsole/opsconsole/ops/fleet"
+	"github.com/opsconsole/opsconsole/themes"
 )
 
 // View draws the pane in exactly its height, every line at most its width. It only reads:
@@ -51,8 +55,8 @@ func (m Model) View() string {
 	return strings.Join(out, "\n")
 }
 
-// topLine is the filter input while it is open; otherwise the fleet's counts, the sort,
-// the grouping and the filter in force.
+// topLine is the filter input while it is open; otherwise the fleet's counts, the filter
+// in force, the marks, where metrics come from, the sort and the grouping.
 func (m Model) topLine() string {
 	s := m.styles
 	if m.inputOpen {
@@ -61,22 +65,48 @@ func (m Model) topLine() string {
 		in := m.input.view(s.Accent.Render("/")+" ", s.TableSelected, w)
 		return ansi.Truncate(in+s.Faint.Render(count), m.width, "")
 	}
+	// Most important first, since a narrow pane cuts from the right: what is shown
+	// (the filter, the marks) before where the numbers come from, before the order.
 	parts := stateCounts(m.counts, s)
-	sortBy := "sort " + m.sortBy.String() + " " + sortMark(m.reverse)
-	parts = append(parts, s.Faint.Render(sortBy))
-	if m.grouped {
-		parts = append(parts, s.Faint.Render("grouped by tag"))
-	}
 	if m.filtering() {
 		parts = append(parts, s.Accent.Render("filter "+quote(m.query)))
 	}
 	if m.marked > 0 {
 		parts = append(parts, s.Accent.Render(itoa(m.marked)+" marked"))
 	}
+	if src := serverNote(m.server, m.now, s); src != "" {
+		parts = append(parts, src)
+	}
+	sortBy := "sort " + m.sortBy.String() + " " + sortMark(m.reverse)
+	parts = append(parts, s.Faint.Render(sortBy))
+	if m.grouped {
+		parts = append(parts, s.Faint.Render("grouped by tag"))
+	}
 	return ansi.Truncate(strings.Join(parts, "  "), m.width, "…")
 }
 
 func quote(s string) string { return "“" + s + "”" }
+
+// serverNote says where the fleet's metrics come from when a metrics server is
+// configured, and that they are stale, since when, when it stopped answering.
+func serverNote(srv fleet.ServerStatus, now time.Time, s themes.Styles) string {
+	switch {
+	case srv.Source == "":
+		return "" // each host's own metrics, as its VIA column says
+	case srv.Rounds == 0:
+		return s.Faint.Render("metrics from " + srv.Source + " …")
+	case !srv.Stale:
+		return s.Faint.Render("metrics from " + srv.Source)
+	}
+	note := "metrics from " + srv.Source + ": stale"
+	switch {
+	case srv.Fresh.IsZero():
+		note = "metrics from " + srv.Source + ": no answer yet"
+	case !now.IsZero():
+		note += " " + fmtAgo(now.Sub(srv.Fresh))
+	}
+	return s.StatusWarn.Render("! " + note)
+}
 
 func (m Model) viewDetail() string {
 	lines := m.detailLines()
@@ -99,7 +129,7 @@ func (m Model) viewDetail() string {
 
 // detailLines is the detail view's content for the host it shows, in full.
 func (m Model) detailLines() []string {
-	return renderDetail(m.hosts[m.detailIdx], m.styles, m.now, m.width, detailActions{
+	return renderDetail(m.hosts[m.detailIdx], m.styles, m.now, m.width, m.server, detailActions{
 		exec: m.keys.Exec.Help().Key,
 		back: m.local.Back.Help().Key,
 	})
