@@ -229,10 +229,14 @@ func TestFilterKey(t *testing.T) {
 		t.Fatal("esc did not close the filter")
 	}
 
-	// A pane without a filter says so.
+	// The logs pane has its own filter; a pane without one says so.
 	m, _ = keysThen(t, m, "3", "/")
+	if !m.logs.InputFocused() {
+		t.Errorf("/ on logs did not open its filter:\n%s", m.View())
+	}
+	m, _ = keysThen(t, m, "esc", "4", "/")
 	if !strings.Contains(m.View(), "no filter here") {
-		t.Errorf("no flash for / on logs:\n%s", m.View())
+		t.Errorf("no flash for / on rollouts:\n%s", m.View())
 	}
 }
 

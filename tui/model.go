@@ -21,12 +21,15 @@ import (
 	"github.com/opsconsole/opsconsole/config"
 	"github.com/opsconsole/opsconsole/keymap"
 	opsfleet "github.com/opsconsole/opsconsole/ops/fleet"
+	opslogs "github.com/opsconsole/opsconsole/ops/logs"
 	"github.com/opsconsole/opsconsole/ops/gate"
 	"github.com/opsconsole/opsconsole/themes"
 	"github.com/opsconsole/opsconsole/views"
 	"github.com/opsconsole/opsconsole/views/exec"
 	"github.com/opsconsole/opsconsole/views/fleet"
 	"github.com/opsconsole/opsconsole/views/placeholder"
+	"github.com/opsconsole/opsconsole/views/incidents"
+	logsview "github.com/opsconsole/opsconsole/views/logs"
 	"github.com/opsconsole/opsconsole/views/query"
 )
 
@@ -52,7 +55,13 @@ type Options struct {
 	// QueryDeps feed the query pane; a nil Client means no [prometheus] is configured.
 	// A nil Ctx takes Ctx below.
 	QueryDeps query.Deps
-	Keys      keymap.Map
+	// Logs feeds the logs pane; nil when no [[logs]] source is configured (or in tests,
+	// where lines arrive as messages). LogCapacity bounds its ring (0: the default).
+	Logs        *opslogs.Engine
+	LogCapacity int
+	// IncidentDeps feed the incidents pane (runbooks, heal rules, the audit log).
+	IncidentDeps incidents.Deps
+	Keys         keymap.Map
 	Styles    themes.Styles
 	// ReadOnly refuses every Action at the gate. Keys.SetReadOnly should agree with it;
 	// the gate refuses on this flag alone, whatever the keys say.
@@ -82,9 +91,9 @@ type Model struct {
 	focus     views.PaneID
 	fleet     fleet.Model
 	exec      exec.Model
-	logs      placeholder.Model
+	logs      logsview.Model
 	rollouts  placeholder.Model
-	incidents placeholder.Model
+	incidents incidents.Model
 	query     query.Model
 
 	help     help.Model
@@ -121,9 +130,9 @@ func New(opt Options) Model {
 		styles:    opt.Styles,
 		fleet:     fleet.New(opt.Hosts, opt.Keys.Fleet, opt.Styles),
 		exec:      exec.New(opt.ExecDeps, opt.Keys.Exec, opt.Styles),
-		logs:      placeholder.Logs(opt.Styles),
+		logs:      logsview.New(opt.Keys.Logs, opt.Styles, opt.LogCapacity),
 		rollouts:  placeholder.Rollouts(opt.Styles),
-		incidents: placeholder.Incidents(opt.Styles),
+		incidents: incidents.New(opt.Keys.Incidents, opt.Styles, opt.IncidentDeps),
 		query:     query.New(opt.QueryDeps, opt.Keys.Query, opt.Styles),
 		help:      h,
 		palette:   newPalette(opt.Styles, opt.Hosts),
@@ -132,13 +141,20 @@ func New(opt Options) Model {
 
 // Init starts the fleet's report stream and the clock.
 func (m Model) Init() tea.Cmd {
-	return tea.Batch(m.waitForReports(), tick())
+	return tea.Batch(m.waitForReports(), m.waitForLines(), tick(), m.incidents.Init())
 }
 
 // tick sends the next ClockMsg in a second. The time travels in the message, so Update
 // never reads the clock.
 func tick() tea.Cmd {
 	return tea.Tick(time.Second, func(t time.Time) tea.Msg { return views.ClockMsg{Now: t} })
+}
+
+func (m Model) waitForLines() tea.Cmd {
+	if m.opt.Logs == nil {
+		return nil
+	}
+	return logsview.WaitForLines(m.opt.Ctx, m.opt.Logs)
 }
 
 func (m Model) waitForReports() tea.Cmd {
@@ -187,8 +203,13 @@ func (m Model) update(msg tea.Msg) (Model, tea.Cmd) {
 		return m.updatePane(msg.Pane, msg)
 	case fleet.HostsPolledMsg:
 		// The root re-arms the wait, so exactly one wait is ever pending on the monitor.
+		// The incidents pane judges the same reports.
 		m, cmd := m.updatePane(views.PaneFleet, msg)
-		return m, tea.Batch(cmd, m.waitForReports())
+		m, icmd := m.updatePane(views.PaneIncidents, msg)
+		return m, tea.Batch(cmd, icmd, m.waitForReports())
+	case logsview.LinesMsg:
+		m, cmd := m.updatePane(views.PaneLogs, msg)
+		return m, tea.Batch(cmd, m.waitForLines())
 	}
 	// Anything else is some pane's own result (command output, a stream's batch). It is
 	// addressed to its pane by type and request id (DESIGN.md §10.5), so every pane gets
@@ -276,11 +297,15 @@ func (m Model) quit() (Model, tea.Cmd) {
 }
 
 func (m Model) startFilter() (Model, tea.Cmd) {
-	if m.focus != views.PaneFleet {
+	var cmd tea.Cmd
+	switch m.focus {
+	case views.PaneFleet:
+		m.fleet, cmd = m.fleet.StartFilter()
+	case views.PaneLogs:
+		m.logs, cmd = m.logs.StartFilter()
+	default:
 		return m.flashMsg("no filter here", false), nil
 	}
-	var cmd tea.Cmd
-	m.fleet, cmd = m.fleet.StartFilter()
 	return m, cmd
 }
 
@@ -303,9 +328,9 @@ func (m *Model) resize(w, h int) {
 	bw, bh := m.bodySize()
 	m.fleet = m.fleet.SetSize(bw, bh)
 	m.exec.SetSize(bw, bh)
-	m.logs.SetSize(bw, bh)
+	m.logs = m.logs.SetSize(bw, bh)
 	m.rollouts.SetSize(bw, bh)
-	m.incidents.SetSize(bw, bh)
+	m.incidents = m.incidents.SetSize(bw, bh)
 	m.query.SetSize(bw, bh)
 	m.gate.layout(bw, bh, m.styles)
 	m.palette.input.Width = max(w-2, 1)

@@ -73,6 +73,9 @@ func main() {
 			fatalf("no first frame within 30s")
 		}
 		firsts = append(firsts, d)
+		// Let the killed console's sshd sessions wind down, so the next launch does not
+		// share the CPU with a thousand exiting processes.
+		time.Sleep(8 * time.Second)
 	}
 
 	// Peak memory: one console polls every host every 2 s until all are up, then keeps

@@ -14,12 +14,20 @@ import (
 	"github.com/opsconsole/opsconsole/keymap"
 	"github.com/opsconsole/opsconsole/ops/audit"
 	"github.com/opsconsole/opsconsole/ops/fleet"
+	"github.com/opsconsole/opsconsole/ops/heal"
+	"github.com/opsconsole/opsconsole/ops/logs"
+	"github.com/opsconsole/opsconsole/ops/runbook"
 	"github.com/opsconsole/opsconsole/sessions"
 	"github.com/opsconsole/opsconsole/themes"
 	"github.com/opsconsole/opsconsole/tui"
 	"github.com/opsconsole/opsconsole/views/exec"
+	"github.com/opsconsole/opsconsole/views/incidents"
 	"github.com/opsconsole/opsconsole/views/query"
 )
+
+// firstFrameGrace is how long the fleet's polling waits after the program starts, so the
+// first frame is drawn before a large fleet's handshakes take the CPU.
+const firstFrameGrace = 60 * time.Millisecond
 
 // version is stamped into recordings and the audit log.
 var version = "dev"
@@ -68,6 +76,22 @@ func runTUI(ctx context.Context, args []string, io stdio) error {
 	if err != nil {
 		return err
 	}
+	logSources, err := logs.Parse(cfg)
+	if err != nil {
+		return configError{err}
+	}
+	rbs, err := runbook.Parse(cfg)
+	if err != nil {
+		return configError{err}
+	}
+	rules, err := heal.Parse(cfg, rbs)
+	if err != nil {
+		return configError{err}
+	}
+	auditSettings, err := audit.FromConfig(cfg, io.env)
+	if err != nil {
+		return configError{err}
+	}
 
 	// Every confirmed Action is recorded; a console that cannot record them can still
 	// watch, so read-only mode goes on without the log.
@@ -81,7 +105,7 @@ func runTUI(ctx context.Context, args []string, io stdio) error {
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	pool := newPool(cfg)
+	pool := consolePool(cfg)
 	defer pool.Close()
 	monOpt := fleet.MonitorOptions{
 		Check:       fleet.CheckOptions{Timeout: c.timeout, Thresholds: cfg.Thresholds},
@@ -97,7 +121,21 @@ func runTUI(ctx context.Context, args []string, io stdio) error {
 		queryDeps.Client, queryDeps.Server = server, server.URL()
 	}
 	mon := fleet.NewMonitor(pool, hosts, monOpt)
-	go mon.Run(ctx)
+	var logEngine *logs.Engine
+	if targets := logs.Targets(logSources, hosts); len(targets) > 0 {
+		logEngine = logs.Start(ctx, pool, targets, logs.Options{Follow: true})
+		defer logEngine.Stop()
+	}
+	// The first frame goes to the terminal before the first round of handshakes competes
+	// with it for the CPU: with a thousand hosts that round is seconds of crypto, and Go's
+	// scheduler gives the renderer no priority over it.
+	go func() {
+		select {
+		case <-time.After(firstFrameGrace):
+			mon.Run(ctx)
+		case <-ctx.Done():
+		}
+	}()
 
 	var rec *sessions.Recorder
 	if !noRecord {
@@ -116,6 +154,12 @@ func runTUI(ctx context.Context, args []string, io stdio) error {
 		ExecDeps: exec.Deps{Pool: pool, Hosts: cfg.Hosts, ReadOnlyCommands: cfg.ReadOnlyCommands,
 			FanOut: c.fanOutOptions(cfg), ReadOnly: cfg.ReadOnly, Audit: auditLog},
 		QueryDeps: queryDeps,
+		Logs:      logEngine,
+		IncidentDeps: incidents.Deps{Runbooks: rbs, Rules: rules, Pool: pool, Audit: auditLog,
+			AuditPath: auditSettings.Path, Hosts: cfg.Hosts, ReadOnly: cfg.ReadOnly, Ctx: ctx,
+			StatePath: heal.DefaultStatePath(config.Env(io.env)),
+			RunOptions: runbook.Options{Concurrency: cfg.Defaults.Concurrency,
+				OutputLimit: cfg.Defaults.OutputLimit, DefaultTimeout: c.timeout}},
 		Keys:      keys,
 		Styles:    themes.Build(theme),
 		ReadOnly:  cfg.ReadOnly,
