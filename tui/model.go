@@ -21,15 +21,15 @@ import (
 	"github.com/opsconsole/opsconsole/config"
 	"github.com/opsconsole/opsconsole/keymap"
 	opsfleet "github.com/opsconsole/opsconsole/ops/fleet"
-	opslogs "github.com/opsconsole/opsconsole/ops/logs"
 	"github.com/opsconsole/opsconsole/ops/gate"
+	opslogs "github.com/opsconsole/opsconsole/ops/logs"
 	"github.com/opsconsole/opsconsole/themes"
 	"github.com/opsconsole/opsconsole/views"
 	"github.com/opsconsole/opsconsole/views/exec"
 	"github.com/opsconsole/opsconsole/views/fleet"
-	"github.com/opsconsole/opsconsole/views/placeholder"
 	"github.com/opsconsole/opsconsole/views/incidents"
 	logsview "github.com/opsconsole/opsconsole/views/logs"
+	"github.com/opsconsole/opsconsole/views/placeholder"
 	"github.com/opsconsole/opsconsole/views/query"
 )
 
@@ -62,7 +62,7 @@ type Options struct {
 	// IncidentDeps feed the incidents pane (runbooks, heal rules, the audit log).
 	IncidentDeps incidents.Deps
 	Keys         keymap.Map
-	Styles    themes.Styles
+	Styles       themes.Styles
 	// ReadOnly refuses every Action at the gate. Keys.SetReadOnly should agree with it;
 	// the gate refuses on this flag alone, whatever the keys say.
 	ReadOnly bool
