@@ -18,12 +18,14 @@ import (
 	"github.com/charmbracelet/x/ansi"
 	"github.com/muesli/termenv"
 
+	"github.com/opsconsole/opsconsole/backends/probe"
 	"github.com/opsconsole/opsconsole/config"
 	"github.com/opsconsole/opsconsole/keymap"
 	"github.com/opsconsole/opsconsole/ops/audit"
 	"github.com/opsconsole/opsconsole/ops/fleet"
 	"github.com/opsconsole/opsconsole/ops/heal"
 	"github.com/opsconsole/opsconsole/ops/health"
+	"github.com/opsconsole/opsconsole/ops/probes"
 	"github.com/opsconsole/opsconsole/ops/runbook"
 	"github.com/opsconsole/opsconsole/sessions"
 	"github.com/opsconsole/opsconsole/themes"
@@ -854,4 +856,17 @@ func TestHelpFollowsTheCountdown(t *testing.T) {
 	if len(m.FullHelp()) < 2 {
 		t.Fatal("full help")
 	}
+}
+
+// Probe results riding on the fleet reports raise probe incidents, as the fleet view
+// shows them, without anyone publishing SignalsMsg.
+func TestProbeResultsOnReportsRaiseIncidents(t *testing.T) {
+	m, _ := newModel(t, false)
+	m = started(t, m)
+	rs := reports()
+	rs[1].Time = t0.Add(time.Second)
+	rs[1].Probes = []probes.Result{{Result: probe.Result{Name: "app-health", Status: health.Crit, Reason: "HTTP 503", Time: t0},
+		History: []health.Status{health.Crit, health.Crit, health.Crit, health.Crit}}}
+	m, _ = send(m, viewsfleet.HostsPolledMsg{Reports: rs[1:2]})
+	mustContain(t, m.View(), "web-2", "probe app-health", "failing 4× in a row: HTTP 503")
 }

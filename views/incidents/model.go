@@ -257,6 +257,9 @@ func (m Model) Update(msg tea.Msg) (Model, tea.Cmd) {
 			m.reports[r.Host] = r
 		}
 		m.reported = true
+		// Probe results and firing alerts ride on the reports; markers still come as
+		// SignalsMsg from the logs engine.
+		m.signals.Probes, m.signals.Alerts = heal.SignalsFromReports(m.reports)
 		m.rebuild()
 		return m.propose()
 
