@@ -208,8 +208,10 @@ func (m Model) update(msg tea.Msg) (Model, tea.Cmd) {
 		m, icmd := m.updatePane(views.PaneIncidents, msg)
 		return m, tea.Batch(cmd, icmd, m.waitForReports())
 	case logsview.LinesMsg:
+		// Lines that matched a configured marker also raise incidents.
 		m, cmd := m.updatePane(views.PaneLogs, msg)
-		return m, tea.Batch(cmd, m.waitForLines())
+		m, icmd := m.updatePane(views.PaneIncidents, msg)
+		return m, tea.Batch(cmd, icmd, m.waitForLines())
 	}
 	// Anything else is some pane's own result (command output, a stream's batch). It is
 	// addressed to its pane by type and request id (DESIGN.md §10.5), so every pane gets

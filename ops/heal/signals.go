@@ -1,10 +1,13 @@
 package heal
 
 import (
+	"slices"
+
 	"github.com/prometheus/common/model"
 
 	"github.com/opsconsole/opsconsole/ops/fleet"
 	"github.com/opsconsole/opsconsole/ops/health"
+	"github.com/opsconsole/opsconsole/ops/logs"
 )
 
 // SignalsFromReports reads the probe results and firing alerts the fleet monitor attaches
@@ -40,4 +43,37 @@ func consecutiveFailures(history []health.Status) int {
 		n++
 	}
 	return max(n, 1)
+}
+
+// AddMarkers folds log lines that matched a configured marker ([[logs]] markers, e.g.
+// "oom") into per-host hits: a count, the first time and the latest line. It returns a
+// new map (the old one may be shared by a model value) and leaves lines without a marker
+// out.
+func AddMarkers(hits map[string][]MarkerHit, lines []logs.Line) map[string][]MarkerHit {
+	out := make(map[string][]MarkerHit, len(hits))
+	for h, v := range hits {
+		out[h] = slices.Clone(v)
+	}
+	for _, l := range lines {
+		if l.Flag == "" {
+			continue
+		}
+		at := l.Time
+		if at.IsZero() {
+			at = l.Received
+		}
+		hs := out[l.Host]
+		i := slices.IndexFunc(hs, func(m MarkerHit) bool { return m.Marker == l.Flag })
+		if i < 0 {
+			hs = append(hs, MarkerHit{Marker: l.Flag, First: at})
+			i = len(hs) - 1
+		}
+		hs[i].Count++
+		hs[i].Line = l.Message
+		if hs[i].Line == "" {
+			hs[i].Line = l.Raw
+		}
+		out[l.Host] = hs
+	}
+	return out
 }

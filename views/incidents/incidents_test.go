@@ -25,12 +25,14 @@ import (
 	"github.com/opsconsole/opsconsole/ops/fleet"
 	"github.com/opsconsole/opsconsole/ops/heal"
 	"github.com/opsconsole/opsconsole/ops/health"
+	"github.com/opsconsole/opsconsole/ops/logs"
 	"github.com/opsconsole/opsconsole/ops/probes"
 	"github.com/opsconsole/opsconsole/ops/runbook"
 	"github.com/opsconsole/opsconsole/sessions"
 	"github.com/opsconsole/opsconsole/themes"
 	"github.com/opsconsole/opsconsole/views"
 	viewsfleet "github.com/opsconsole/opsconsole/views/fleet"
+	logsview "github.com/opsconsole/opsconsole/views/logs"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/heal/views")
@@ -98,6 +100,13 @@ name = "app-health"
 hosts = "tag:web"
 probe = "app-health"
 failing = 3
+runbook = "restart-app"
+vars = { service = "app" }
+
+[[heal]]
+name = "oom"
+hosts = "tag:web"
+marker = "oom"
 runbook = "restart-app"
 vars = { service = "app" }
 `
@@ -869,4 +878,22 @@ func TestProbeResultsOnReportsRaiseIncidents(t *testing.T) {
 		History: []health.Status{health.Crit, health.Crit, health.Crit, health.Crit}}}
 	m, _ = send(m, viewsfleet.HostsPolledMsg{Reports: rs[1:2]})
 	mustContain(t, m.View(), "web-2", "probe app-health", "failing 4× in a row: HTTP 503")
+}
+
+// Log lines that matched a configured marker raise a marker incident on their host.
+func TestLogMarkersRaiseIncidents(t *testing.T) {
+	m, _ := newModel(t, false)
+	m = started(t, m)
+	line := logs.Line{Host: "web-4", Source: "kern", Received: t0, Message: "Out of memory: Killed process 4242 (app)", Flag: "oom"}
+	m, _ = send(m, logsview.LinesMsg{Lines: []logs.Line{line, {Host: "web-4", Message: "ordinary"}, line}})
+	var found bool
+	for _, in := range m.Incidents() {
+		if in.Host == "web-4" && in.Kind == heal.KindMarker {
+			found = len(in.Suggestions) == 1 && in.Suggestions[0].Runbook == "restart-app"
+		}
+	}
+	if !found {
+		t.Fatalf("no marker incident with its suggestion on web-4: %+v", m.Incidents())
+	}
+	mustContain(t, m.View(), "web-4")
 }

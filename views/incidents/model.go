@@ -37,11 +37,13 @@ import (
 	"github.com/opsconsole/opsconsole/ops/fleet"
 	"github.com/opsconsole/opsconsole/ops/heal"
 	"github.com/opsconsole/opsconsole/ops/health"
+	"github.com/opsconsole/opsconsole/ops/logs"
 	"github.com/opsconsole/opsconsole/ops/runbook"
 	"github.com/opsconsole/opsconsole/sessions"
 	"github.com/opsconsole/opsconsole/themes"
 	"github.com/opsconsole/opsconsole/views"
 	viewsfleet "github.com/opsconsole/opsconsole/views/fleet"
+	logsview "github.com/opsconsole/opsconsole/views/logs"
 )
 
 // DefaultCountdown is how many clock ticks (seconds in the console) an automatic
@@ -260,6 +262,16 @@ func (m Model) Update(msg tea.Msg) (Model, tea.Cmd) {
 		// Probe results and firing alerts ride on the reports; markers still come as
 		// SignalsMsg from the logs engine.
 		m.signals.Probes, m.signals.Alerts = heal.SignalsFromReports(m.reports)
+		m.rebuild()
+		return m.propose()
+
+	case logsview.LinesMsg:
+		// Log lines that matched a configured marker (OOM killer, panic) become marker
+		// signals; the rest is the logs pane's business.
+		if !hasFlag(msg.Lines) {
+			return m, nil
+		}
+		m.signals.Markers = heal.AddMarkers(m.signals.Markers, msg.Lines)
 		m.rebuild()
 		return m.propose()
 
@@ -877,4 +889,13 @@ func (m *Model) layout() {
 		}
 	}
 	m.top = min(max(m.top, 0), max(len(lines)-h, 0))
+}
+
+func hasFlag(lines []logs.Line) bool {
+	for _, l := range lines {
+		if l.Flag != "" {
+			return true
+		}
+	}
+	return false
 }
