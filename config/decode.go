@@ -324,6 +324,7 @@ func (d *decoder) hosts(v any, path string) []*entry {
 		d.str(t, p, "address", &h.Address)
 		d.str(t, p, "user", &h.User)
 		d.integer(t, p, "port", 1, 65535, &h.Port)
+		d.integer(t, p, "node_exporter", 1, 65535, &h.NodeExporter)
 		if d.str(t, p, "transport", &h.Transport) {
 			switch h.Transport {
 			case TransportSSH, TransportWinRM, TransportLocal:

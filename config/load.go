@@ -55,7 +55,8 @@ var (
 	defaultsKeys = []string{"user", "port", "identity_files", "known_hosts", "connect_timeout",
 		"command_timeout", "keepalive", "concurrency", "output_limit", "ssh_config", "import_ssh_config"}
 	hostKeys = []string{"name", "address", "port", "user", "transport", "tags", "groups",
-		"identity_files", "known_hosts", "proxy_jump", "connect_timeout", "command_timeout", "keepalive"}
+		"identity_files", "known_hosts", "proxy_jump", "connect_timeout", "command_timeout", "keepalive",
+		"node_exporter"}
 	thresholdKeys = []string{"cpu_warn", "cpu_crit", "mem_warn", "mem_crit", "disk_warn",
 		"disk_crit", "load_warn", "load_crit"}
 )

@@ -68,6 +68,9 @@ type Host struct {
 	ConnectTimeout time.Duration
 	CommandTimeout time.Duration
 	Keepalive      time.Duration
+	// NodeExporter is the port of a prometheus-node-exporter on the host, scraped directly
+	// for its metrics when no Prometheus server is configured; 0 means none.
+	NodeExporter int
 	// Source says where the host came from: file:line:col for TOML, file:line for an
 	// Ansible inventory, the file for ssh_config, "built-in" for the local fallback.
 	Source string

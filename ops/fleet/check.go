@@ -9,7 +9,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -29,9 +31,10 @@ type MetricsSource interface {
 
 // Where a Report's metrics came from (Report.Source).
 const (
-	SourceSSH        = "ssh"        // the remote script over the host's session
-	SourceLocal      = "local"      // gopsutil on the machine we run on
-	SourcePrometheus = "prometheus" // the fleet's Prometheus (node_exporter series)
+	SourceSSH        = "ssh"           // the remote script over the host's session
+	SourceLocal      = "local"         // gopsutil on the machine we run on
+	SourcePrometheus = "prometheus"    // the fleet's Prometheus (node_exporter series)
+	SourceExporter   = "node_exporter" // the host's own node_exporter, scraped directly
 )
 
 // Report is one host's health at one moment.
@@ -122,6 +125,9 @@ func CheckHost(ctx context.Context, pool *sessions.Pool, h config.Host, opt Chec
 	}
 	if m, ok := opt.Server.metricsOf(h.Name); ok {
 		rep.Metrics, rep.Source, rep.Stale = m, opt.Server.Source, opt.Server.Stale
+		rep.Outcome, rep.Err = alive(ctx, pool, h, opt.Timeout)
+	} else if m, ok := scrapeExporter(ctx, h, opt.Timeout); ok {
+		rep.Metrics, rep.Source = m, SourceExporter
 		rep.Outcome, rep.Err = alive(ctx, pool, h, opt.Timeout)
 	} else {
 		rep.Metrics, rep.Source, rep.Outcome, rep.Err = readOwn(ctx, pool, h, opt.Timeout)
@@ -246,3 +252,29 @@ func usable(m health.Metrics, err error) bool {
 
 var allFields = []string{health.FieldCPU, health.FieldCores, health.FieldMem, health.FieldLoad,
 	health.FieldUptime, health.FieldDisks, health.FieldPorts}
+
+// exporters keeps one scraper per node_exporter URL for the life of the process, so each
+// poll's CPU figure is the delta since the previous poll instead of a fresh sampling wait.
+var exporters sync.Map // URL → *prom.NodeExporter
+
+// scrapeExporter reads a host's metrics from its own node_exporter (config node_exporter
+// = PORT) when no metrics server covers it. A host whose exporter does not answer falls
+// back to reading itself, so a dead exporter never hides a live host's numbers.
+func scrapeExporter(ctx context.Context, h config.Host, timeout time.Duration) (*health.Metrics, bool) {
+	if h.NodeExporter <= 0 {
+		return nil, false
+	}
+	addr := h.Address
+	if addr == "" {
+		addr = h.Name
+	}
+	url := "http://" + net.JoinHostPort(addr, strconv.Itoa(h.NodeExporter)) + "/metrics"
+	v, _ := exporters.LoadOrStore(url, &prom.NodeExporter{URL: url})
+	cctx, cancel := sessions.CommandContext(ctx, h, timeout)
+	defer cancel()
+	m, err := v.(*prom.NodeExporter).Collect(cctx)
+	if !usable(m, err) {
+		return nil, false
+	}
+	return &m, true
+}
