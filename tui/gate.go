@@ -29,6 +29,11 @@ type gateModal struct {
 	wrong bool
 	input textinput.Model
 	plan  viewport.Model
+	// needReason holds the modal on a reason input first when the Action requires one
+	// (require_reason); noReason says the last enter had an empty reason.
+	needReason bool
+	noReason   bool
+	reason     textinput.Model
 }
 
 // Lines of the modal other than the plan: title, blast radius, a blank line, a blank
@@ -55,6 +60,15 @@ func (m Model) openGate(req views.ConfirmActionMsg) (Model, tea.Cmd) {
 		// Focus returns nil for a static cursor; the command is passed on all the same,
 		// so a blinking cursor would need no change here.
 		cmd = g.input.Focus()
+	}
+	if !g.readOnly && req.Action.RequireReason && strings.TrimSpace(req.Action.Reason) == "" {
+		g.needReason = true
+		g.reason = textinput.New()
+		g.reason.Prompt = ""
+		g.reason.CharLimit = 200
+		g.reason.Width = 40
+		g.reason.Cursor.SetMode(cursor.CursorStatic)
+		cmd = g.reason.Focus()
 	}
 	bw, bh := m.bodySize()
 	g.layout(bw, bh, m.styles)
@@ -93,7 +107,7 @@ func (m Model) gateKey(msg tea.KeyMsg) (Model, tea.Cmd) {
 	}
 	// The plan scrolls with the movement keys; while a word is typed, letters belong to
 	// the input, so only the non-letter movement keys scroll.
-	if nav := m.keys.Exec.Nav; msg.Type != tea.KeyRunes || g.word == "" {
+	if nav := m.keys.Exec.Nav; msg.Type != tea.KeyRunes || (g.word == "" && !g.needReason) {
 		switch {
 		case key.Matches(msg, nav.Up):
 			g.plan.ScrollUp(1)
@@ -108,6 +122,25 @@ func (m Model) gateKey(msg tea.KeyMsg) (Model, tea.Cmd) {
 			g.plan.PageDown()
 			return m, nil
 		}
+	}
+	if g.needReason {
+		switch {
+		case msg.Type == tea.KeyEsc:
+			return m.closeGate("cancelled")
+		case msg.Type == tea.KeyEnter:
+			r := strings.TrimSpace(g.reason.Value())
+			if r == "" {
+				g.noReason = true
+				return m, nil
+			}
+			g.req.Action.Reason = r
+			g.needReason, g.noReason = false, false
+			return m, nil
+		}
+		g.noReason = false
+		var cmd tea.Cmd
+		g.reason, cmd = g.reason.Update(msg)
+		return m, cmd
 	}
 	if g.word == "" {
 		switch {
@@ -180,6 +213,8 @@ func (g gateModal) view(s themes.Styles, question string) string {
 	switch {
 	case g.readOnly:
 		lines = append(lines, s.Text.Render("The console is read-only: nothing that changes hosts runs from it."))
+	case g.needReason:
+		lines = append(lines, s.Text.Render("Reason (required, goes into the audit log): ")+g.reason.View())
 	case g.word != "":
 		lines = append(lines, s.Text.Render(fmt.Sprintf("Type %s to confirm: ", g.word))+g.input.View())
 	default:
@@ -188,6 +223,10 @@ func (g gateModal) view(s themes.Styles, question string) string {
 	switch {
 	case g.readOnly:
 		lines = append(lines, s.Faint.Render("Press any key to close."))
+	case g.needReason && g.noReason:
+		lines = append(lines, s.FlashErr.Render("✗ this runbook requires a reason"))
+	case g.needReason:
+		lines = append(lines, s.Faint.Render("enter continues · esc cancels"))
 	case g.wrong:
 		lines = append(lines, s.FlashErr.Render(fmt.Sprintf("✗ type %s to confirm", g.word)))
 	case g.plan.TotalLineCount() > g.plan.Height:

@@ -190,3 +190,30 @@ func TestWrapWords(t *testing.T) {
 		}
 	}
 }
+
+// A runbook with require_reason holds the modal on a reason first: an empty reason is
+// refused, and the one given reaches Run (and so the audit log) before the host count
+// is typed.
+func TestGateAsksForARequiredReason(t *testing.T) {
+	var ran int
+	req := confirmReq(6, &ran)
+	req.Action.RequireReason = true
+	m, _ := send(t, newTest(t, 80, 24), req)
+	if !strings.Contains(m.View(), "Reason (required") {
+		t.Fatalf("no reason prompt:\n%s", m.View())
+	}
+	m, _ = keysThen(t, m, "enter")
+	if !m.gate.active || ran != 0 || !strings.Contains(m.View(), "requires a reason") {
+		t.Fatalf("an empty reason was accepted: active=%v ran=%d\n%s", m.gate.active, ran, m.View())
+	}
+	// Letters go to the reason, not to scrolling or the answer keys.
+	m, _ = keysThen(t, m, "jky INC-42", "enter")
+	if ran != 0 || !strings.Contains(m.View(), "Type 6 to confirm") {
+		t.Fatalf("after the reason: ran=%d\n%s", ran, m.View())
+	}
+	m, cmd := keysThen(t, m, "6", "enter")
+	msg, ok := only(t, cmd).(sentinelMsg)
+	if ran != 1 || !ok || msg.reason != "jky INC-42" || m.gate.active {
+		t.Fatalf("run %d, msg %#v", ran, msg)
+	}
+}

@@ -26,6 +26,9 @@ type Action struct {
 	Steps []Step
 	// Reason is the operator's stated reason, when one was asked for.
 	Reason string
+	// RequireReason makes the confirmation ask for a reason (batch: --reason), which
+	// goes into the audit log with the intent.
+	RequireReason bool
 }
 
 // Hosts returns every host the action touches, each once, in plan order.

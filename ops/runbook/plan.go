@@ -252,7 +252,7 @@ func (w PlannedWhen) groups() ([]string, [][]string) {
 // (with its rollback) and its check, each on the hosts that run exactly that command.
 // Commands that are not a step's run are labelled ("when: …", "check: …").
 func (p Plan) Action(reason string) gate.Action {
-	a := gate.Action{Kind: "runbook", Name: p.Runbook, Reason: reason}
+	a := gate.Action{Kind: "runbook", Name: p.Runbook, Reason: reason, RequireReason: p.RequireReason}
 	for _, w := range p.When {
 		if w.Condition.Kind != CondCommand {
 			a.Steps = append(a.Steps, gate.Step{Hosts: slices.Clone(p.HostNames), Command: "when: " + w.Text})
