@@ -1,6 +1,7 @@
 package exec
 
 import (
+	"github.com/opsconsole/opsconsole/views/termsafe"
 	"strings"
 	"unicode"
 
@@ -131,7 +132,7 @@ func cleanInput(s string) string {
 		switch {
 		case r == '\t' || r == '\n' || r == '\r':
 			return ' '
-		case unicode.IsControl(r) || isBidiControl(r):
+		case unicode.IsControl(r) || termsafe.IsBidiControl(r):
 			return -1
 		}
 		return r

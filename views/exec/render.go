@@ -2,6 +2,7 @@ package exec
 
 import (
 	"fmt"
+	"github.com/opsconsole/opsconsole/views/termsafe"
 	"strconv"
 	"strings"
 	"time"
@@ -78,13 +79,13 @@ func sanitizeLines(b []byte) []string {
 			line.WriteString(strings.Repeat(" ", n))
 			col += n
 		case r == 0x1b:
-			i = skipEscape(s, i)
+			i = termsafe.SkipEscape(s, i)
 			continue
 		case r == 0x9b: // C1 CSI
-			i = skipCSI(s, i+size)
+			i = termsafe.SkipCSI(s, i+size)
 			continue
 		case r == 0x90 || r == 0x98 || r == 0x9d || r == 0x9e || r == 0x9f: // C1 DCS, SOS, OSC, PM, APC
-			i = skipString(s, i+size)
+			i = termsafe.SkipString(s, i+size)
 			continue
 		case r < 0x20:
 			put(0x2400 + r)
@@ -92,7 +93,7 @@ func sanitizeLines(b []byte) []string {
 			put('␡')
 		case r >= 0x80 && r <= 0x9f:
 			// Other C1 controls have no picture; drop them.
-		case r == utf8.RuneError && size == 1, isBidiControl(r):
+		case r == utf8.RuneError && size == 1, termsafe.IsBidiControl(r):
 			put(utf8.RuneError)
 		default:
 			put(r)
@@ -109,75 +110,6 @@ func sanitizeLines(b []byte) []string {
 // error): any line breaks in it are joined with a visible ⏎.
 func sanitizeText(s string) string {
 	return strings.Join(sanitizeLines([]byte(s)), "⏎")
-}
-
-// skipEscape returns the index just past the escape sequence starting with ESC at s[i].
-func skipEscape(s string, i int) int {
-	j := i + 1
-	if j >= len(s) {
-		return j
-	}
-	switch c := s[j]; {
-	case c == '[':
-		return skipCSI(s, j+1)
-	case c == ']' || c == 'P' || c == 'X' || c == '^' || c == '_':
-		return skipString(s, j+1)
-	case c >= 0x20 && c <= 0x2f:
-		// Intermediate bytes (ESC ( B, ESC # 8, …), then one final byte.
-		for j < len(s) && s[j] >= 0x20 && s[j] <= 0x2f {
-			j++
-		}
-		if j < len(s) && s[j] >= 0x30 && s[j] <= 0x7e {
-			j++
-		}
-		return j
-	case c >= 0x30 && c <= 0x7e:
-		// Two-byte sequences: ESC c (reset), ESC 7/8 (save/restore cursor), ESC M …
-		return j + 1
-	}
-	// ESC followed by something that starts no sequence: drop the ESC alone.
-	return j
-}
-
-// skipCSI skips a control sequence's parameter and intermediate bytes and its final
-// byte, starting at j just past CSI. A sequence broken by a control character or a
-// non-ASCII byte ends there, so the rest of the output is still shown.
-func skipCSI(s string, j int) int {
-	for ; j < len(s); j++ {
-		c := s[j]
-		switch {
-		case c >= 0x40 && c <= 0x7e:
-			return j + 1
-		case c < 0x20 || c > 0x7e:
-			return j
-		}
-	}
-	return j
-}
-
-// skipString skips an OSC, DCS, APC, PM or SOS body up to its terminator (BEL, ESC \ or
-// C1 ST). A terminal would swallow everything up to a terminator that never comes; here
-// a newline ends it too, so a malformed sequence cannot hide the rest of the output.
-func skipString(s string, j int) int {
-	for ; j < len(s); j++ {
-		switch {
-		case s[j] == 0x07:
-			return j + 1
-		case s[j] == 0x1b && j+1 < len(s) && s[j+1] == '\\':
-			return j + 2
-		case s[j] == 0xc2 && j+1 < len(s) && s[j+1] == 0x9c: // U+009C ST in UTF-8
-			return j + 2
-		case s[j] == '\n':
-			return j
-		}
-	}
-	return j
-}
-
-// isBidiControl reports the explicit embeddings, overrides and isolates, which can make
-// text read differently from what the bytes say.
-func isBidiControl(r rune) bool {
-	return (r >= 0x202a && r <= 0x202e) || (r >= 0x2066 && r <= 0x2069)
 }
 
 // cut shortens a line to width cells, ending it with the cut marker when it was longer.

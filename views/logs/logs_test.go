@@ -2,6 +2,7 @@ package logs
 
 import (
 	"flag"
+	"github.com/opsconsole/opsconsole/views/termsafe"
 	"os"
 	"path/filepath"
 	"strings"
@@ -66,7 +67,7 @@ func checkFrame(t *testing.T, frame string, w, h int) {
 			t.Errorf("%dx%d: line %d is %d wide:\n%s", w, h, i, lw, l)
 		}
 		for _, r := range l {
-			if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) || isBidiControl(r) {
+			if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) || termsafe.IsBidiControl(r) {
 				t.Errorf("%dx%d: line %d holds control character %U: %q", w, h, i, r, l)
 				break
 			}

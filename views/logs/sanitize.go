@@ -1,6 +1,7 @@
 package logs
 
 import (
+	"github.com/opsconsole/opsconsole/views/termsafe"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -48,7 +49,7 @@ func isClean(s string) bool {
 	}
 	for i := 0; i < len(s); {
 		r, size := utf8.DecodeRuneInString(s[i:])
-		if (r == utf8.RuneError && size == 1) || (r >= 0x80 && r <= 0x9f) || isBidiControl(r) {
+		if (r == utf8.RuneError && size == 1) || (r >= 0x80 && r <= 0x9f) || termsafe.IsBidiControl(r) {
 			return false
 		}
 		i += size
@@ -71,13 +72,13 @@ func cleanInto(b *strings.Builder, s string) {
 			b.WriteRune('⏎')
 			col++
 		case r == 0x1b:
-			i = skipEscape(s, i)
+			i = termsafe.SkipEscape(s, i)
 			continue
 		case r == 0x9b: // C1 CSI
-			i = skipCSI(s, i+size)
+			i = termsafe.SkipCSI(s, i+size)
 			continue
 		case r == 0x90 || r == 0x98 || r == 0x9d || r == 0x9e || r == 0x9f: // C1 DCS, SOS, OSC, PM, APC
-			i = skipString(s, i+size)
+			i = termsafe.SkipString(s, i+size)
 			continue
 		case r < 0x20:
 			b.WriteRune(0x2400 + r)
@@ -87,7 +88,7 @@ func cleanInto(b *strings.Builder, s string) {
 			col++
 		case r >= 0x80 && r <= 0x9f:
 			// Other C1 controls have no picture; drop them.
-		case (r == utf8.RuneError && size == 1) || isBidiControl(r):
+		case (r == utf8.RuneError && size == 1) || termsafe.IsBidiControl(r):
 			b.WriteRune(utf8.RuneError)
 			col++
 		default:
@@ -96,72 +97,6 @@ func cleanInto(b *strings.Builder, s string) {
 		}
 		i += size
 	}
-}
-
-// skipEscape returns the index just past the escape sequence starting with ESC at s[i].
-func skipEscape(s string, i int) int {
-	j := i + 1
-	if j >= len(s) {
-		return j
-	}
-	switch c := s[j]; {
-	case c == '[':
-		return skipCSI(s, j+1)
-	case c == ']' || c == 'P' || c == 'X' || c == '^' || c == '_':
-		return skipString(s, j+1)
-	case c >= 0x20 && c <= 0x2f:
-		// Intermediate bytes (ESC ( B, ESC # 8), then one final byte.
-		for j < len(s) && s[j] >= 0x20 && s[j] <= 0x2f {
-			j++
-		}
-		if j < len(s) && s[j] >= 0x30 && s[j] <= 0x7e {
-			j++
-		}
-		return j
-	case c >= 0x30 && c <= 0x7e:
-		return j + 1 // ESC c, ESC 7, ESC M …
-	}
-	return j // a lone ESC: drop it alone
-}
-
-// skipCSI skips parameters, intermediates and the final byte from j, just past CSI. A
-// sequence broken by a control or non-ASCII byte ends there, so the text after it shows.
-func skipCSI(s string, j int) int {
-	for ; j < len(s); j++ {
-		c := s[j]
-		switch {
-		case c >= 0x40 && c <= 0x7e:
-			return j + 1
-		case c < 0x20 || c > 0x7e:
-			return j
-		}
-	}
-	return j
-}
-
-// skipString skips an OSC, DCS, APC, PM or SOS body up to its terminator (BEL, ESC \ or
-// C1 ST). A line break ends it too: a terminal would swallow everything up to a
-// terminator that never comes, and a malformed sequence must not hide the rest.
-func skipString(s string, j int) int {
-	for ; j < len(s); j++ {
-		switch {
-		case s[j] == 0x07:
-			return j + 1
-		case s[j] == 0x1b && j+1 < len(s) && s[j+1] == '\\':
-			return j + 2
-		case s[j] == 0xc2 && j+1 < len(s) && s[j+1] == 0x9c:
-			return j + 2
-		case s[j] == '\n':
-			return j
-		}
-	}
-	return j
-}
-
-// isBidiControl reports the explicit embeddings, overrides and isolates, which can make
-// text read differently from what its bytes say.
-func isBidiControl(r rune) bool {
-	return (r >= 0x202a && r <= 0x202e) || (r >= 0x2066 && r <= 0x2069)
 }
 
 // cleanLines is clean for text shown over several rows (the detail view): it splits at
