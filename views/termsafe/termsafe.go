@@ -71,4 +71,3 @@ func SkipString(s string, j int) int {
 func IsBidiControl(r rune) bool {
 	return (r >= 0x202a && r <= 0x202e) || (r >= 0x2066 && r <= 0x2069)
 }
-
