@@ -259,10 +259,10 @@ func Parse(cfg *config.Config, runbooks []runbook.Runbook) ([]Rule, error) {
 	if !ok {
 		return nil, nil
 	}
-	p := &parser{cfg: cfg}
+	p := &parser{config.Section{Cfg: cfg}}
 	var out []Rule
 	seen := map[string]string{}
-	for i, t := range p.tables(raw, "heal") {
+	for i, t := range p.Tables(raw, "heal") {
 		if t == nil {
 			continue
 		}
@@ -272,77 +272,73 @@ func Parse(cfg *config.Config, runbooks []runbook.Runbook) ([]Rule, error) {
 			continue
 		}
 		if first, dup := seen[r.Name]; dup {
-			p.errorf(key+".name", "duplicate heal rule name %q (first defined at %s); give the rules names", r.Name, first)
+			p.Errorf(key+".name", "duplicate heal rule name %q (first defined at %s); give the rules names", r.Name, first)
 			continue
 		}
 		seen[r.Name] = r.Source
 		out = append(out, r)
 	}
-	if len(p.errs) > 0 {
-		return nil, p.errs
+	if len(p.Errs) > 0 {
+		return nil, p.Errs
 	}
 	return out, nil
 }
 
+// parser decodes the section with config's shared helpers.
 type parser struct {
-	cfg  *config.Config
-	errs config.ErrorList
-}
-
-func (p *parser) errorf(key, format string, args ...any) {
-	p.errs = append(p.errs, p.cfg.Errorf(key, format, args...))
+	config.Section
 }
 
 func (p *parser) rule(t map[string]any, key string, runbooks []runbook.Runbook) (Rule, bool) {
-	nerr := len(p.errs)
+	nerr := len(p.Errs)
 	for _, k := range slices.Sorted(maps.Keys(t)) {
 		if !slices.Contains(ruleKeys, k) {
-			p.errorf(key+"."+k, "unknown key (known: %s)", strings.Join(ruleKeys, ", "))
+			p.Errorf(key+"."+k, "unknown key (known: %s)", strings.Join(ruleKeys, ", "))
 		}
 	}
-	pos := p.cfg.Errorf(key, "")
+	pos := p.Cfg.Errorf(key, "")
 	r := Rule{Source: fmt.Sprintf("%s:%d:%d", pos.File, pos.Line, pos.Col),
 		MaxPerHostPerHour: DefaultMaxPerHostPerHour, MaxGroupPercent: DefaultMaxGroupPercent}
 
-	if p.str(t, key, "name", &r.Name) && (strings.TrimSpace(r.Name) == "" || strings.ContainsAny(r.Name, "\n\t")) {
-		p.errorf(key+".name", "must be a non-empty line of text")
+	if p.Str(t, key, "name", &r.Name) && (strings.TrimSpace(r.Name) == "" || strings.ContainsAny(r.Name, "\n\t")) {
+		p.Errorf(key+".name", "must be a non-empty line of text")
 	}
 
 	// The runbook comes first: the default host pattern is its.
 	var rb runbook.Runbook
 	haveRB := false
 	if _, has := t["runbook"]; !has {
-		p.errorf(key, "heal rule has no runbook")
-	} else if p.str(t, key, "runbook", &r.Runbook) {
+		p.Errorf(key, "heal rule has no runbook")
+	} else if p.Str(t, key, "runbook", &r.Runbook) {
 		if rb, haveRB = runbook.Find(runbooks, r.Runbook); !haveRB {
 			avail := "the configuration defines no [[runbooks]]"
 			if len(runbooks) > 0 {
 				avail = "runbooks: " + strings.Join(runbook.Names(runbooks), ", ")
 			}
-			p.errorf(key+".runbook", "no runbook %q (%s)", r.Runbook, avail)
+			p.Errorf(key+".runbook", "no runbook %q (%s)", r.Runbook, avail)
 		}
 	}
 
 	p.trigger(t, key, &r.Trigger)
-	p.boolean(t, key, "auto", &r.Auto)
-	if p.integer(t, key, "max_per_host_per_hour", &r.MaxPerHostPerHour) && r.MaxPerHostPerHour < 1 {
-		p.errorf(key+".max_per_host_per_hour", "must be at least 1 (set auto = false to stop automatic runs)")
+	p.Bool(t, key, "auto", &r.Auto)
+	if p.Int(t, key, "max_per_host_per_hour", &r.MaxPerHostPerHour) && r.MaxPerHostPerHour < 1 {
+		p.Errorf(key+".max_per_host_per_hour", "must be at least 1 (set auto = false to stop automatic runs)")
 	}
-	if p.integer(t, key, "max_group_percent", &r.MaxGroupPercent) && (r.MaxGroupPercent < 1 || r.MaxGroupPercent > 100) {
-		p.errorf(key+".max_group_percent", "must be 1-100")
+	if p.Int(t, key, "max_group_percent", &r.MaxGroupPercent) && (r.MaxGroupPercent < 1 || r.MaxGroupPercent > 100) {
+		p.Errorf(key+".max_group_percent", "must be 1-100")
 	}
 	if v, ok := t["cooldown"]; ok {
 		s, isStr := v.(string)
 		d, err := time.ParseDuration(s)
 		if !isStr || err != nil || d < 0 {
-			p.errorf(key+".cooldown", "must be a duration such as \"30m\" or \"2h\"")
+			p.Errorf(key+".cooldown", "must be a duration such as \"30m\" or \"2h\"")
 		}
 		r.Cooldown = d
 	}
 	if v, ok := t["vars"]; ok {
 		vt, isTable := v.(map[string]any)
 		if !isTable {
-			p.errorf(key+".vars", "must be a table of name = value")
+			p.Errorf(key+".vars", "must be a table of name = value")
 		}
 		r.Vars = map[string]string{}
 		for _, name := range slices.Sorted(maps.Keys(vt)) {
@@ -352,21 +348,21 @@ func (p *parser) rule(t map[string]any, key string, runbooks []runbook.Runbook) 
 			case int64, float64, bool:
 				r.Vars[name] = fmt.Sprint(x)
 			default:
-				p.errorf(key+".vars."+name, "must be a string, number or boolean")
+				p.Errorf(key+".vars."+name, "must be a string, number or boolean")
 			}
 		}
 	}
 
 	hostsKey := key + ".hosts"
-	if !p.str(t, key, "hosts", &r.Hosts) {
+	if !p.Str(t, key, "hosts", &r.Hosts) {
 		r.Hosts, hostsKey = rb.Hosts, key+".runbook"
 	}
 	if strings.TrimSpace(r.Hosts) == "" {
 		r.Hosts = "all"
 	}
-	hosts, err := config.Resolve(p.cfg.Hosts, r.Hosts)
+	hosts, err := config.Resolve(p.Cfg.Hosts, r.Hosts)
 	if err != nil {
-		p.errorf(hostsKey, "hosts %q: %v", r.Hosts, err)
+		p.Errorf(hostsKey, "hosts %q: %v", r.Hosts, err)
 	}
 	r.members = make(map[string]bool, len(hosts))
 	for _, h := range hosts {
@@ -387,19 +383,19 @@ func (p *parser) rule(t map[string]any, key string, runbooks []runbook.Runbook) 
 			for i, n := range missing.Names {
 				give[i] = n + ` = "…"`
 			}
-			p.errorf(key+".runbook", "runbook %q needs %s: a heal rule gives them in vars = { %s }",
+			p.Errorf(key+".runbook", "runbook %q needs %s: a heal rule gives them in vars = { %s }",
 				r.Runbook, strings.Join(missing.Names, ", "), strings.Join(give, ", "))
 		case errors.As(perr, &unknown):
-			p.errorf(key+".vars."+unknown.Name, "%v", perr)
+			p.Errorf(key+".vars."+unknown.Name, "%v", perr)
 		default:
-			p.errorf(key+".runbook", "%v", perr)
+			p.Errorf(key+".runbook", "%v", perr)
 		}
 	}
 
 	if r.Name == "" && r.Runbook != "" {
 		r.Name = r.Runbook + ": " + r.Trigger.String()
 	}
-	return r, len(p.errs) == nerr
+	return r, len(p.Errs) == nerr
 }
 
 // condRE reads one `when` condition: a name, an operator and a value.
@@ -414,18 +410,18 @@ func (p *parser) trigger(t map[string]any, key string, tr *Trigger) {
 	}
 	switch len(kinds) {
 	case 0:
-		p.errorf(key, "heal rule needs a condition: when, probe, marker or alert")
+		p.Errorf(key, "heal rule needs a condition: when, probe, marker or alert")
 		return
 	case 1:
 	default:
-		p.errorf(key+"."+kinds[1], "a rule has exactly one of when, probe, marker or alert (a second rule can say the other)")
+		p.Errorf(key+"."+kinds[1], "a rule has exactly one of when, probe, marker or alert (a second rule can say the other)")
 		return
 	}
 	if _, ok := t["failing"]; ok && kinds[0] != "probe" {
-		p.errorf(key+".failing", "applies to a probe rule only")
+		p.Errorf(key+".failing", "applies to a probe rule only")
 	}
 	if _, ok := t["flapping"]; ok && kinds[0] != "probe" {
-		p.errorf(key+".flapping", "applies to a probe rule only")
+		p.Errorf(key+".flapping", "applies to a probe rule only")
 	}
 	switch kinds[0] {
 	case "when":
@@ -437,46 +433,46 @@ func (p *parser) trigger(t map[string]any, key string, tr *Trigger) {
 			for i, e := range v {
 				s, ok := e.(string)
 				if !ok {
-					p.errorf(fmt.Sprintf("%s.when[%d]", key, i), "must be a string such as \"disk_used > 90\"")
+					p.Errorf(fmt.Sprintf("%s.when[%d]", key, i), "must be a string such as \"disk_used > 90\"")
 					continue
 				}
 				exprs = append(exprs, s)
 			}
 			if len(v) == 0 {
-				p.errorf(key+".when", "must hold at least one condition")
+				p.Errorf(key+".when", "must hold at least one condition")
 			}
 		default:
-			p.errorf(key+".when", "must be a condition such as \"disk_used > 90\", or a list of them")
+			p.Errorf(key+".when", "must be a condition such as \"disk_used > 90\", or a list of them")
 		}
 		for _, s := range exprs {
 			c, err := parseCond(s)
 			if err != nil {
-				p.errorf(key+".when", "%q: %v", s, err)
+				p.Errorf(key+".when", "%q: %v", s, err)
 				continue
 			}
 			tr.Conds = append(tr.Conds, c)
 		}
 	case "probe":
-		if p.str(t, key, "probe", &tr.Probe) && strings.TrimSpace(tr.Probe) == "" {
-			p.errorf(key+".probe", "must name a probe")
+		if p.Str(t, key, "probe", &tr.Probe) && strings.TrimSpace(tr.Probe) == "" {
+			p.Errorf(key+".probe", "must name a probe")
 		}
 		tr.Failing = 1
-		p.boolean(t, key, "flapping", &tr.Flapping)
-		if p.integer(t, key, "failing", &tr.Failing) {
+		p.Bool(t, key, "flapping", &tr.Flapping)
+		if p.Int(t, key, "failing", &tr.Failing) {
 			if tr.Failing < 1 {
-				p.errorf(key+".failing", "must be at least 1 (consecutive failures)")
+				p.Errorf(key+".failing", "must be at least 1 (consecutive failures)")
 			}
 			if tr.Flapping {
-				p.errorf(key+".failing", "conflicts with flapping = true")
+				p.Errorf(key+".failing", "conflicts with flapping = true")
 			}
 		}
 	case "marker":
-		if p.str(t, key, "marker", &tr.Marker) && strings.TrimSpace(tr.Marker) == "" {
-			p.errorf(key+".marker", "must name a log marker")
+		if p.Str(t, key, "marker", &tr.Marker) && strings.TrimSpace(tr.Marker) == "" {
+			p.Errorf(key+".marker", "must name a log marker")
 		}
 	case "alert":
-		if p.str(t, key, "alert", &tr.Alert) && strings.TrimSpace(tr.Alert) == "" {
-			p.errorf(key+".alert", "must name an alert")
+		if p.Str(t, key, "alert", &tr.Alert) && strings.TrimSpace(tr.Alert) == "" {
+			p.Errorf(key+".alert", "must name an alert")
 		}
 	}
 }
@@ -509,84 +505,4 @@ func parseCond(s string) (Cond, error) {
 		return Cond{}, fmt.Errorf("%q is not a number", val)
 	}
 	return Cond{Field: field, Op: op, Value: v}, nil
-}
-
-func tomlType(v any) string {
-	switch v.(type) {
-	case string:
-		return "a string"
-	case int64:
-		return "an integer"
-	case float64:
-		return "a float"
-	case bool:
-		return "a boolean"
-	case map[string]any:
-		return "a table"
-	case []any, []map[string]any:
-		return "an array"
-	}
-	return fmt.Sprintf("%T", v)
-}
-
-func (p *parser) tables(v any, key string) []map[string]any {
-	switch v := v.(type) {
-	case []map[string]any:
-		return v
-	case []any:
-		out := make([]map[string]any, len(v))
-		for i, e := range v {
-			t, ok := e.(map[string]any)
-			if !ok {
-				p.errorf(fmt.Sprintf("%s[%d]", key, i), "must be a table, not %s", tomlType(e))
-				continue
-			}
-			out[i] = t
-		}
-		return out
-	}
-	p.errorf(key, "must be an array of tables ([[heal]]), not %s", tomlType(v))
-	return nil
-}
-
-func (p *parser) str(t map[string]any, key, k string, dst *string) bool {
-	v, ok := t[k]
-	if !ok {
-		return false
-	}
-	s, ok := v.(string)
-	if !ok {
-		p.errorf(key+"."+k, "must be a string, not %s", tomlType(v))
-		return false
-	}
-	*dst = s
-	return true
-}
-
-func (p *parser) boolean(t map[string]any, key, k string, dst *bool) bool {
-	v, ok := t[k]
-	if !ok {
-		return false
-	}
-	b, ok := v.(bool)
-	if !ok {
-		p.errorf(key+"."+k, "must be true or false, not %s", tomlType(v))
-		return false
-	}
-	*dst = b
-	return true
-}
-
-func (p *parser) integer(t map[string]any, key, k string, dst *int) bool {
-	v, ok := t[k]
-	if !ok {
-		return false
-	}
-	n, ok := v.(int64)
-	if !ok || n > math.MaxInt32 || n < math.MinInt32 {
-		p.errorf(key+"."+k, "must be an integer, not %s", tomlType(v))
-		return false
-	}
-	*dst = int(n)
-	return true
 }

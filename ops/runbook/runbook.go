@@ -224,10 +224,10 @@ func Parse(cfg *config.Config) ([]Runbook, error) {
 	if !ok {
 		return nil, nil
 	}
-	p := &parser{cfg: cfg}
+	p := &parser{config.Section{Cfg: cfg}}
 	var out []Runbook
 	seen := map[string]string{}
-	for i, t := range p.tables(raw, "runbooks") {
+	for i, t := range p.Tables(raw, "runbooks") {
 		if t == nil {
 			continue
 		}
@@ -237,157 +237,30 @@ func Parse(cfg *config.Config) ([]Runbook, error) {
 			continue
 		}
 		if first, dup := seen[rb.Name]; dup {
-			p.errorf(key+".name", "duplicate runbook name %q (first defined at %s)", rb.Name, first)
+			p.Errorf(key+".name", "duplicate runbook name %q (first defined at %s)", rb.Name, first)
 			continue
 		}
 		seen[rb.Name] = rb.Source
 		out = append(out, rb)
 	}
-	if len(p.errs) > 0 {
-		return nil, p.errs
+	if len(p.Errs) > 0 {
+		return nil, p.Errs
 	}
 	return out, nil
 }
 
+// parser decodes the section with config's shared helpers.
 type parser struct {
-	cfg  *config.Config
-	errs config.ErrorList
-}
-
-func (p *parser) errorf(key, format string, args ...any) {
-	p.errs = append(p.errs, p.cfg.Errorf(key, format, args...))
-}
-
-func tomlType(v any) string {
-	switch v.(type) {
-	case string:
-		return "a string"
-	case int64:
-		return "an integer"
-	case float64:
-		return "a float"
-	case bool:
-		return "a boolean"
-	case map[string]any:
-		return "a table"
-	case []any, []map[string]any:
-		return "an array"
-	}
-	return fmt.Sprintf("%T", v)
-}
-
-func (p *parser) tables(v any, key string) []map[string]any {
-	switch v := v.(type) {
-	case []map[string]any:
-		return v
-	case []any:
-		out := make([]map[string]any, len(v))
-		for i, e := range v {
-			t, ok := e.(map[string]any)
-			if !ok {
-				p.errorf(fmt.Sprintf("%s[%d]", key, i), "must be a table, not %s", tomlType(e))
-				continue
-			}
-			out[i] = t
-		}
-		return out
-	}
-	p.errorf(key, "must be an array of tables, not %s", tomlType(v))
-	return nil
-}
-
-func (p *parser) known(t map[string]any, key string, keys []string) {
-	for _, k := range slices.Sorted(maps.Keys(t)) {
-		if !slices.Contains(keys, k) {
-			p.errorf(key+"."+k, "unknown key (known: %s)", strings.Join(keys, ", "))
-		}
-	}
-}
-
-func (p *parser) str(t map[string]any, key, k string, dst *string) bool {
-	v, ok := t[k]
-	if !ok {
-		return false
-	}
-	s, ok := v.(string)
-	if !ok {
-		p.errorf(key+"."+k, "must be a string, not %s", tomlType(v))
-		return false
-	}
-	*dst = s
-	return true
-}
-
-func (p *parser) boolean(t map[string]any, key, k string, dst *bool) bool {
-	v, ok := t[k]
-	if !ok {
-		return false
-	}
-	b, ok := v.(bool)
-	if !ok {
-		p.errorf(key+"."+k, "must be true or false, not %s", tomlType(v))
-		return false
-	}
-	*dst = b
-	return true
-}
-
-func (p *parser) integer(t map[string]any, key, k string, dst *int) bool {
-	v, ok := t[k]
-	if !ok {
-		return false
-	}
-	n, ok := v.(int64)
-	if !ok || n > math.MaxInt32 || n < math.MinInt32 {
-		p.errorf(key+"."+k, "must be an integer, not %s", tomlType(v))
-		return false
-	}
-	*dst = int(n)
-	return true
-}
-
-func (p *parser) number(t map[string]any, key, k string, dst *float64) bool {
-	v, ok := t[k]
-	if !ok {
-		return false
-	}
-	switch n := v.(type) {
-	case int64:
-		*dst = float64(n)
-	case float64:
-		if math.IsNaN(n) {
-			p.errorf(key+"."+k, "must be a number, not nan")
-			return false
-		}
-		*dst = n
-	default:
-		p.errorf(key+"."+k, "must be a number, not %s", tomlType(v))
-		return false
-	}
-	return true
-}
-
-func (p *parser) duration(t map[string]any, key, k string, dst *time.Duration) bool {
-	var s string
-	if !p.str(t, key, k, &s) {
-		return false
-	}
-	d, err := time.ParseDuration(s)
-	if err != nil || d <= 0 {
-		p.errorf(key+"."+k, "must be a positive duration such as \"30s\" or \"5m\", not %q", s)
-		return false
-	}
-	*dst = d
-	return true
+	config.Section
 }
 
 func (p *parser) policy(t map[string]any, key string, dst *Policy) bool {
 	var s string
-	if !p.str(t, key, "on_failure", &s) {
+	if !p.Str(t, key, "on_failure", &s) {
 		return false
 	}
 	if !slices.Contains(policies, Policy(s)) {
-		p.errorf(key+".on_failure", "must be one of stop, continue, rollback, rollback-all, not %q", s)
+		p.Errorf(key+".on_failure", "must be one of stop, continue, rollback, rollback-all, not %q", s)
 		return false
 	}
 	*dst = Policy(s)
@@ -397,15 +270,15 @@ func (p *parser) policy(t map[string]any, key string, dst *Policy) bool {
 // batch reads serial and batch together: serial = true is batch = 1.
 func (p *parser) batch(t map[string]any, key string, dst *int) {
 	var serial bool
-	hasSerial := p.boolean(t, key, "serial", &serial)
+	hasSerial := p.Bool(t, key, "serial", &serial)
 	var n int
-	if p.integer(t, key, "batch", &n) {
+	if p.Int(t, key, "batch", &n) {
 		if n < 1 {
-			p.errorf(key+".batch", "must be at least 1 (1 is serial)")
+			p.Errorf(key+".batch", "must be at least 1 (1 is serial)")
 			return
 		}
 		if hasSerial && serial && n != 1 {
-			p.errorf(key+".batch", "conflicts with serial = true (serial is batch = 1)")
+			p.Errorf(key+".batch", "conflicts with serial = true (serial is batch = 1)")
 			return
 		}
 		*dst = n
@@ -420,29 +293,29 @@ func (p *parser) batch(t map[string]any, key string, dst *int) {
 }
 
 func (p *parser) runbook(t map[string]any, key string) (Runbook, bool) {
-	nerr := len(p.errs)
-	p.known(t, key, runbookKeys)
-	pos := p.cfg.Errorf(key, "")
+	nerr := len(p.Errs)
+	p.Known(t, key, runbookKeys)
+	pos := p.Cfg.Errorf(key, "")
 	rb := Runbook{Source: fmt.Sprintf("%s:%d:%d", pos.File, pos.Line, pos.Col)}
 	if _, has := t["name"]; !has {
-		p.errorf(key, "runbook has no name")
-	} else if p.str(t, key, "name", &rb.Name) {
+		p.Errorf(key, "runbook has no name")
+	} else if p.Str(t, key, "name", &rb.Name) {
 		switch {
 		case strings.TrimSpace(rb.Name) == "":
-			p.errorf(key+".name", "must not be empty")
+			p.Errorf(key+".name", "must not be empty")
 		case strings.ContainsAny(rb.Name, " \t\n"):
-			p.errorf(key+".name", "must be one word (it is typed on the command line), not %q", rb.Name)
+			p.Errorf(key+".name", "must be one word (it is typed on the command line), not %q", rb.Name)
 		}
 	}
-	p.str(t, key, "description", &rb.Description)
-	if p.str(t, key, "hosts", &rb.Hosts) && strings.TrimSpace(rb.Hosts) == "" {
-		p.errorf(key+".hosts", "must not be empty (leave it out to require -H)")
+	p.Str(t, key, "description", &rb.Description)
+	if p.Str(t, key, "hosts", &rb.Hosts) && strings.TrimSpace(rb.Hosts) == "" {
+		p.Errorf(key+".hosts", "must not be empty (leave it out to require -H)")
 	}
-	p.boolean(t, key, "require_reason", &rb.RequireReason)
+	p.Bool(t, key, "require_reason", &rb.RequireReason)
 
 	// Runbook-level timeout, batch/serial and on_failure are defaults for its steps.
 	def := Step{OnFailure: Stop}
-	p.duration(t, key, "timeout", &def.Timeout)
+	p.Duration(t, key, "timeout", &def.Timeout)
 	p.batch(t, key, &def.Batch)
 	p.policy(t, key, &def.OnFailure)
 
@@ -450,12 +323,12 @@ func (p *parser) runbook(t map[string]any, key string) (Runbook, bool) {
 	if v, ok := t["vars"]; ok {
 		vt, ok := v.(map[string]any)
 		if !ok {
-			p.errorf(key+".vars", "must be a table of name = value, not %s", tomlType(v))
+			p.Errorf(key+".vars", "must be a table of name = value, not %s", config.TOMLType(v))
 		}
 		for _, name := range slices.Sorted(maps.Keys(vt)) {
 			vkey := key + ".vars." + name
 			if !isIdent(name) {
-				p.errorf(vkey, "variable name must be a letter or _ followed by letters, digits or _ (it is written {{.Vars.%s}})", name)
+				p.Errorf(vkey, "variable name must be a letter or _ followed by letters, digits or _ (it is written {{.Vars.%s}})", name)
 				continue
 			}
 			switch x := vt[name].(type) {
@@ -464,7 +337,7 @@ func (p *parser) runbook(t map[string]any, key string) (Runbook, bool) {
 			case int64, float64, bool:
 				declared[name] = fmt.Sprint(x)
 			default:
-				p.errorf(vkey, "must be a string, number or boolean, not %s", tomlType(x))
+				p.Errorf(vkey, "must be a string, number or boolean, not %s", config.TOMLType(x))
 			}
 		}
 	}
@@ -473,7 +346,7 @@ func (p *parser) runbook(t map[string]any, key string) (Runbook, bool) {
 	parse := func(k, src string) *template.Template {
 		tm, err := parseTemplate(k, src)
 		if err != nil {
-			p.errorf(k, "%v", err)
+			p.Errorf(k, "%v", err)
 			return nil
 		}
 		for _, v := range varsOf(tm) {
@@ -489,7 +362,7 @@ func (p *parser) runbook(t map[string]any, key string) (Runbook, bool) {
 			conds = []map[string]any{x}
 			rb.When = make([]Condition, 0, 1)
 		default:
-			conds = p.tables(v, key+".when")
+			conds = p.Tables(v, key+".when")
 		}
 		for i, ct := range conds {
 			if ct == nil {
@@ -506,11 +379,11 @@ func (p *parser) runbook(t map[string]any, key string) (Runbook, bool) {
 	}
 
 	if v, ok := t["steps"]; !ok {
-		p.errorf(key, "runbook %q has no steps", rb.Name)
+		p.Errorf(key, "runbook %q has no steps", rb.Name)
 	} else {
-		steps := p.tables(v, key+".steps")
+		steps := p.Tables(v, key+".steps")
 		if steps != nil && len(steps) == 0 {
-			p.errorf(key+".steps", "must hold at least one step")
+			p.Errorf(key+".steps", "must hold at least one step")
 		}
 		for i, st := range steps {
 			if st == nil {
@@ -518,24 +391,24 @@ func (p *parser) runbook(t map[string]any, key string) (Runbook, bool) {
 			}
 			skey := fmt.Sprintf("%s.steps[%d]", key, i)
 			s := def
-			p.known(st, skey, stepKeys)
-			p.str(st, skey, "name", &s.Name)
+			p.Known(st, skey, stepKeys)
+			p.Str(st, skey, "name", &s.Name)
 			if _, has := st["run"]; !has {
-				p.errorf(skey, "step has no run command")
-			} else if p.str(st, skey, "run", &s.Run) {
+				p.Errorf(skey, "step has no run command")
+			} else if p.Str(st, skey, "run", &s.Run) {
 				if strings.TrimSpace(s.Run) == "" {
-					p.errorf(skey+".run", "must not be empty")
+					p.Errorf(skey+".run", "must not be empty")
 				} else {
 					s.run = parse(skey+".run", s.Run)
 				}
 			}
-			if p.str(st, skey, "check", &s.Check) && s.Check != "" {
+			if p.Str(st, skey, "check", &s.Check) && s.Check != "" {
 				s.check = parse(skey+".check", s.Check)
 			}
-			if p.str(st, skey, "rollback", &s.Rollback) && s.Rollback != "" {
+			if p.Str(st, skey, "rollback", &s.Rollback) && s.Rollback != "" {
 				s.rollback = parse(skey+".rollback", s.Rollback)
 			}
-			p.duration(st, skey, "timeout", &s.Timeout)
+			p.Duration(st, skey, "timeout", &s.Timeout)
 			p.batch(st, skey, &s.Batch)
 			p.policy(st, skey, &s.OnFailure)
 			rb.Steps = append(rb.Steps, s)
@@ -551,7 +424,7 @@ func (p *parser) runbook(t map[string]any, key string) (Runbook, bool) {
 				if _, own := steps[i]["on_failure"]; !own {
 					k = key + ".on_failure"
 				}
-				p.errorf(k, "on_failure = %q but neither this step nor any before it has a rollback command", s.OnFailure)
+				p.Errorf(k, "on_failure = %q but neither this step nor any before it has a rollback command", s.OnFailure)
 			}
 		}
 	}
@@ -564,66 +437,66 @@ func (p *parser) runbook(t map[string]any, key string) (Runbook, bool) {
 			rb.Vars = append(rb.Vars, Var{Name: name})
 		}
 	}
-	if len(p.errs) == nerr {
+	if len(p.Errs) == nerr {
 		// Execute every template once against a made-up host with every variable set,
 		// so that a misspelt field ({{.Hots}}) is a config error, not a failure in the
 		// middle of a run.
 		p.tryRender(rb, key)
 	}
-	return rb, len(p.errs) == nerr
+	return rb, len(p.Errs) == nerr
 }
 
 func (p *parser) condition(t map[string]any, key string, parse func(k, src string) *template.Template) (Condition, bool) {
-	nerr := len(p.errs)
-	p.known(t, key, whenKeys)
+	nerr := len(p.Errs)
+	p.Known(t, key, whenKeys)
 	c := Condition{Above: math.NaN(), Below: math.NaN(), Failing: true, key: key}
 	kinds := 0
-	if p.str(t, key, "command", &c.Command) {
+	if p.Str(t, key, "command", &c.Command) {
 		kinds++
 		c.Kind = CondCommand
 		if strings.TrimSpace(c.Command) == "" {
-			p.errorf(key+".command", "must not be empty")
+			p.Errorf(key+".command", "must not be empty")
 		} else {
 			c.command = parse(key+".command", c.Command)
 		}
 	}
-	if p.str(t, key, "metric", &c.Metric) {
+	if p.Str(t, key, "metric", &c.Metric) {
 		kinds++
 		c.Kind = CondMetric
 		if c.Metric == "" {
-			p.errorf(key+".metric", "must not be empty")
+			p.Errorf(key+".metric", "must not be empty")
 		}
 	}
-	if p.str(t, key, "probe", &c.Probe) {
+	if p.Str(t, key, "probe", &c.Probe) {
 		kinds++
 		c.Kind = CondProbe
 		if c.Probe == "" {
-			p.errorf(key+".probe", "must not be empty")
+			p.Errorf(key+".probe", "must not be empty")
 		}
 	}
 	if kinds != 1 {
-		p.errorf(key, "a precondition needs exactly one of command, metric or probe")
+		p.Errorf(key, "a precondition needs exactly one of command, metric or probe")
 		return c, false
 	}
-	if p.integer(t, key, "expect_exit", &c.ExpectExit) {
+	if p.Int(t, key, "expect_exit", &c.ExpectExit) {
 		if c.Kind != CondCommand {
-			p.errorf(key+".expect_exit", "applies to a command precondition only")
+			p.Errorf(key+".expect_exit", "applies to a command precondition only")
 		} else if c.ExpectExit < 0 || c.ExpectExit > 255 {
-			p.errorf(key+".expect_exit", "must be 0-255")
+			p.Errorf(key+".expect_exit", "must be 0-255")
 		}
 	}
-	hasAbove := p.number(t, key, "above", &c.Above)
-	hasBelow := p.number(t, key, "below", &c.Below)
+	hasAbove := p.Number(t, key, "above", &c.Above)
+	hasBelow := p.Number(t, key, "below", &c.Below)
 	if (hasAbove || hasBelow) && c.Kind != CondMetric {
-		p.errorf(key, "above and below apply to a metric precondition only")
+		p.Errorf(key, "above and below apply to a metric precondition only")
 	}
 	if c.Kind == CondMetric && !hasAbove && !hasBelow {
-		p.errorf(key, "a metric precondition needs above, below or both")
+		p.Errorf(key, "a metric precondition needs above, below or both")
 	}
-	if p.boolean(t, key, "failing", &c.Failing) && c.Kind != CondProbe {
-		p.errorf(key+".failing", "applies to a probe precondition only")
+	if p.Bool(t, key, "failing", &c.Failing) && c.Kind != CondProbe {
+		p.Errorf(key+".failing", "applies to a probe precondition only")
 	}
-	return c, len(p.errs) == nerr
+	return c, len(p.Errs) == nerr
 }
 
 func (p *parser) tryRender(rb Runbook, key string) {
@@ -637,7 +510,7 @@ func (p *parser) tryRender(rb Runbook, key string) {
 			return
 		}
 		if _, err := render(tm, d); err != nil {
-			p.errorf(k, "%v", err)
+			p.Errorf(k, "%v", err)
 		}
 	}
 	for _, c := range rb.When {
