@@ -121,7 +121,7 @@ func (q Query) ShortHelp() []key.Binding {
 
 // FullHelp implements help.KeyMap.
 func (q Query) FullHelp() [][]key.Binding {
-	return append(q.Nav.FullHelp(), []key.Binding{q.Edit, q.Refresh, q.Range})
+	return append(q.Nav.FullHelp(), []key.Binding{q.Edit, q.Refresh, q.Range, q.Cancel})
 }
 
 // ShortHelp implements help.KeyMap.

@@ -139,6 +139,8 @@ type Query struct {
 	// Range switches the query between an instant table and a range chart, in the input
 	// and on the result alike.
 	Range key.Binding `keymap:"range"`
+	// Cancel stops the running query (a newer query cancels it too).
+	Cancel key.Binding `keymap:"cancel"`
 }
 
 // Confirm answers the confirmation modal. (Above the blast-radius threshold the user
@@ -255,6 +257,7 @@ func Default() Map {
 			Edit:    bind("edit query", "e"),
 			Refresh: bind("run again", "r"),
 			Range:   bind("instant/range", "ctrl+r"),
+			Cancel:  bind("cancel query", "x"),
 		},
 		Confirm: Confirm{
 			Yes: bind("confirm", "y"),

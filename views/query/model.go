@@ -22,6 +22,7 @@ package query
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"regexp"
@@ -76,10 +77,12 @@ type request struct {
 
 // answer is the latest answered request, made ready to draw once on arrival.
 type answer struct {
-	req      request
-	err      string
-	warnings []string
-	took     time.Duration
+	req request
+	err string
+	// cancelled is set when the operator (or a newer query) cancelled the request.
+	cancelled bool
+	warnings  []string
+	took      time.Duration
 	// One of these holds the result, by its type.
 	rows   []row          // an instant vector
 	series []chart.Series // a range matrix
@@ -112,10 +115,11 @@ type Model struct {
 	histPos int    // index into history while browsing; len(history) when not
 	draft   string // what was typed before browsing began
 
-	seq     int      // the latest request's id
-	running *request // the latest request while it has no answer
-	ans     *answer  // the latest answer; nil before the first
-	top     int      // first row of the result shown
+	seq     int       // the latest request's id
+	flight  *inflight // the running request's cancel, shared by every copy of the model
+	running *request  // the latest request while it has no answer
+	ans     *answer   // the latest answer; nil before the first
+	top     int       // first row of the result shown
 	now     time.Time
 }
 
@@ -130,7 +134,7 @@ func New(deps Deps, keys keymap.Query, styles themes.Styles) Model {
 	// A steady cursor: a blinking one would send messages twice a second, and a recorded
 	// session would not replay frame for frame.
 	in.Cursor.SetMode(cursor.CursorStatic)
-	m := Model{deps: deps, keys: keys, fields: defaultFieldKeys(), input: in}
+	m := Model{deps: deps, keys: keys, fields: defaultFieldKeys(), input: in, flight: &inflight{}}
 	m.SetStyles(styles)
 	if deps.Client != nil {
 		m.editing = true
@@ -238,6 +242,11 @@ func (m Model) handleKey(msg tea.KeyMsg) (Model, tea.Cmd) {
 		return m, m.input.Focus()
 	case key.Matches(msg, k.Refresh):
 		return m.submit(m.input.Value())
+	case key.Matches(msg, k.Cancel):
+		if m.running == nil {
+			return m, nil
+		}
+		return m, cancelCmd(m.flight, m.running.id)
 	case key.Matches(msg, k.Up):
 		m.top--
 	case key.Matches(msg, k.Down):
@@ -275,7 +284,7 @@ func (m Model) submit(line string) (Model, tea.Cmd) {
 	m.seq++
 	req.id = m.seq
 	m.running = &req
-	return m, queryCmd(m.deps.Ctx, m.deps.Client, req, m.now)
+	return m, queryCmd(m.deps.Ctx, m.deps.Client, m.flight, req, m.now)
 }
 
 // toggleRange adds the "range 1h" prefix to the line, or removes the range prefix it
@@ -383,6 +392,10 @@ func newAnswer(req request, msg QueryAnsweredMsg) *answer {
 	a := &answer{req: req, took: msg.Took}
 	for _, w := range msg.Warnings {
 		a.warnings = append(a.warnings, clean(w))
+	}
+	if errors.Is(msg.Err, ErrCancelled) {
+		a.cancelled = true
+		return a
 	}
 	if msg.Err != nil {
 		a.err = clean(msg.Err.Error())

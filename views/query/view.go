@@ -42,11 +42,14 @@ func (m Model) statusLine() string {
 	case m.inputErr != "":
 		return s.StatusCrit.Render("✗ " + m.inputErr)
 	case m.running != nil:
-		return s.Faint.Render("running " + describe(*m.running) + " …")
+		return s.Faint.Render("running " + describe(*m.running) + " … " + m.keys.Cancel.Help().Key + " cancels")
 	case m.ans == nil:
 		return s.Faint.Render("enter runs it · " + m.keys.Range.Help().Key + " range chart · ↑/↓ history")
 	}
 	a := m.ans
+	if a.cancelled {
+		return s.StatusWarn.Render("■ cancelled") + s.Faint.Render(" · "+describe(a.req)+" · after "+fmtTook(a.took))
+	}
 	if a.err != "" {
 		return s.StatusCrit.Render("✗ error") + s.Faint.Render(" · "+describe(a.req)+" · took "+fmtTook(a.took))
 	}
@@ -105,6 +108,9 @@ func (m Model) body() []string {
 	}
 	a := m.ans
 	var out []string
+	if a.cancelled {
+		return []string{s.Faint.Render("cancelled before the server answered: run it again with " + m.keys.Refresh.Help().Key)}
+	}
 	if a.err != "" {
 		// The server's words, whole: wrapped rather than cut, since the position of a
 		// parse error is at their end.
