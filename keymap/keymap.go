@@ -226,7 +226,7 @@ func Default() Map {
 		},
 		Logs: Logs{
 			Nav:         nav,
-			Follow:      bind("follow", "f"),
+			Follow:      bind("follow", "f", "F"),
 			Pause:       bind("pause", "p", " "),
 			Wrap:        bind("wrap lines", "w"),
 			Search:      bind("search", "s"),

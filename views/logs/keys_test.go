@@ -767,7 +767,7 @@ func TestHelpFollowsMode(t *testing.T) {
 		t.Errorf("following, help offers pause: %v", k)
 	}
 	m, _ = press(t, m, "up")
-	if k := keysOf(m); !slices.Contains(k, "f") {
+	if k := keysOf(m); !slices.Contains(k, "f/F") {
 		t.Errorf("paused, help offers follow: %v", k)
 	}
 	m, _ = m.StartFilter()
