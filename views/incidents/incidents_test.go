@@ -740,7 +740,7 @@ func TestSanitisesHostileText(t *testing.T) {
 	if strings.Contains(v, "\x1b") || strings.Contains(v, "\u202e") || strings.Contains(v, "ZXZpbA") {
 		t.Fatalf("escape reached the view: %q", v)
 	}
-	mustContain(t, v, "banner  gone  next �evil")
+	mustContain(t, v, "banner  gone⏎next �evil")
 }
 
 // --- golden files --------------------------------------------------------------------

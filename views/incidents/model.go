@@ -44,6 +44,7 @@ import (
 	"github.com/opsconsole/opsconsole/views"
 	viewsfleet "github.com/opsconsole/opsconsole/views/fleet"
 	logsview "github.com/opsconsole/opsconsole/views/logs"
+	"github.com/opsconsole/opsconsole/views/termsafe"
 )
 
 // DefaultCountdown is how many clock ticks (seconds in the console) an automatic
@@ -309,7 +310,7 @@ func (m Model) Update(msg tea.Msg) (Model, tea.Cmd) {
 
 	case AbandonedMsg:
 		if msg.Err != nil {
-			m.notice = notice{text: "✗ could not close the interrupted run: " + clean(msg.Err.Error()), isErr: true}
+			m.notice = notice{text: "✗ could not close the interrupted run: " + termsafe.Line(msg.Err.Error()), isErr: true}
 			return m, nil
 		}
 		m.interrupted = slices.DeleteFunc(slices.Clone(m.interrupted), func(in heal.Incident) bool {
@@ -325,7 +326,7 @@ func (m Model) Update(msg tea.Msg) (Model, tea.Cmd) {
 			// Without the runs a cron `heal` recorded, the limits cannot be kept: no
 			// automatic proposals until the file is fixed (the pane says so).
 			m.stateErr = "state file unreadable"
-			m.notice = notice{text: "✗ " + clean(msg.Err.Error()), isErr: true}
+			m.notice = notice{text: "✗ " + termsafe.Line(msg.Err.Error()), isErr: true}
 			return m, nil
 		}
 		m.limiter = m.limiter.Merge(msg.Limiter)
@@ -355,7 +356,7 @@ func (m Model) Update(msg tea.Msg) (Model, tea.Cmd) {
 			m.declined = cloneSet(m.declined)
 			m.declined[req.incident] = true
 		}
-		m.notice = notice{text: "⊘ cancelled: " + req.rule.Runbook + " on " + req.host + ": " + clean(reason)}
+		m.notice = notice{text: "⊘ cancelled: " + req.rule.Runbook + " on " + req.host + ": " + termsafe.Line(reason)}
 		return m.propose()
 
 	case HealStartedMsg:
@@ -425,7 +426,7 @@ func (m Model) handleKey(msg tea.KeyMsg) (Model, tea.Cmd) {
 			return m, nil
 		}
 		if len(inc.Suggestions) == 0 {
-			m.notice = notice{text: "✗ no self-heal rule applies to " + clean(inc.Host), isErr: true}
+			m.notice = notice{text: "✗ no self-heal rule applies to " + termsafe.Line(inc.Host), isErr: true}
 			return m, nil
 		}
 		return m.request(inc, max(sug, 0), false)
@@ -466,11 +467,11 @@ func (m Model) request(inc heal.Incident, sug int, auto bool) (Model, tea.Cmd) {
 	}
 	host, ok := m.hostsBy[inc.Host]
 	if !ok {
-		return fail(clean(inc.Host) + " is not in the inventory")
+		return fail(termsafe.Line(inc.Host) + " is not in the inventory")
 	}
 	plan, err := heal.Plan(rule, m.deps.Runbooks, host)
 	if err != nil {
-		return fail(clean(err.Error()))
+		return fail(termsafe.Line(err.Error()))
 	}
 	if _, probe := plan.Needs(); probe && m.deps.RunOptions.Probe == nil {
 		return fail("runbook " + plan.Runbook + " has a probe precondition and the console has no probe results yet")
@@ -637,7 +638,7 @@ func (m Model) propose() (Model, tea.Cmd) {
 			}
 			if _, _, ok := m.proposal(inc.ID, s.Rule); ok {
 				m.countdown = countdown{incident: inc.ID, rule: s.Rule, left: m.deps.Countdown}
-				m.notice = notice{text: "auto-heal proposed: " + s.Runbook + " on " + clean(inc.Host) + " · " +
+				m.notice = notice{text: "auto-heal proposed: " + s.Runbook + " on " + termsafe.Line(inc.Host) + " · " +
 					m.keys.Dismiss.Help().Key + "/" + m.local.Cancel.Help().Key + " cancels · you confirm at 0"}
 				m.layout()
 				return m, nil
@@ -689,7 +690,7 @@ func (m Model) dismiss() (Model, tea.Cmd) {
 	}
 	m.dismissed = cloneSet(m.dismissed)
 	m.dismissed[inc.ID] = true
-	m.notice = notice{text: "dismissed " + clean(inc.ID) + " until it clears (" + m.keys.Refresh.Help().Key + " shows it again)"}
+	m.notice = notice{text: "dismissed " + termsafe.Line(inc.ID) + " until it clears (" + m.keys.Refresh.Help().Key + " shows it again)"}
 	m.rebuild()
 	return m, nil
 }

@@ -4,7 +4,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/charmbracelet/lipgloss"
 	"github.com/charmbracelet/x/ansi"
@@ -14,6 +13,7 @@ import (
 	"github.com/opsconsole/opsconsole/ops/health"
 	"github.com/opsconsole/opsconsole/ops/runbook"
 	"github.com/opsconsole/opsconsole/themes"
+	"github.com/opsconsole/opsconsole/views/termsafe"
 )
 
 // The renderers below are pure functions of their arguments (DESIGN.md §10.13): no
@@ -24,36 +24,6 @@ const (
 	indent    = "      "
 	cutMarker = "…"
 )
-
-// clean makes untrusted text one line a terminal shows as text and nothing else: escape
-// sequences are removed whole, line breaks and tabs become spaces, other control
-// characters their visible Control Pictures, and bidi controls and invalid UTF-8 become
-// U+FFFD, so a hostile host cannot move the cursor, retitle the terminal or reorder what
-// the operator reads.
-func clean(s string) string {
-	s = ansi.Strip(s)
-	var b strings.Builder
-	b.Grow(len(s))
-	for i := 0; i < len(s); {
-		r, size := utf8.DecodeRuneInString(s[i:])
-		i += size
-		switch {
-		case r == utf8.RuneError && size == 1, (r >= 0x202a && r <= 0x202e) || (r >= 0x2066 && r <= 0x2069):
-			b.WriteRune(utf8.RuneError)
-		case r == '\n' || r == '\r' || r == '\t':
-			b.WriteByte(' ')
-		case r < 0x20:
-			b.WriteRune(0x2400 + r)
-		case r == 0x7f:
-			b.WriteRune('␡')
-		case r >= 0x80 && r <= 0x9f:
-			// C1 controls have no picture; drop them.
-		default:
-			b.WriteRune(r)
-		}
-	}
-	return b.String()
-}
 
 // cut shortens a (styled) line to width cells, ending it with … when it was longer.
 func cut(s string, width int) string {
@@ -106,10 +76,10 @@ func severityStyle(s health.Status, st themes.Styles) lipgloss.Style {
 func kindLabel(in heal.Incident) string {
 	switch in.Kind {
 	case heal.KindProbe, heal.KindFlapping, heal.KindMarker, heal.KindAlert:
-		return string(in.Kind) + " " + clean(in.Subject)
+		return string(in.Kind) + " " + termsafe.Line(in.Subject)
 	case heal.KindInterrupted:
 		if in.Run != nil {
-			return "interrupted " + clean(in.Run.Intent.Kind+" "+in.Run.Intent.Name)
+			return "interrupted " + termsafe.Line(in.Run.Intent.Kind+" "+in.Run.Intent.Name)
 		}
 	}
 	return string(in.Kind)
@@ -173,7 +143,7 @@ func renderHeader(in heal.Incident, selected bool, hostW int, now time.Time, st 
 	if selected {
 		mark, hostStyle = "> ", st.TableSelected
 	}
-	host := clean(in.Host)
+	host := termsafe.Line(in.Host)
 	host += strings.Repeat(" ", max(0, hostW-lipgloss.Width(host)))
 	left := st.Accent.Render(mark) + severityStyle(in.Severity, st).Render(severityLabel(in.Severity)) + " " +
 		hostStyle.Render(host) + "  " + st.Text.Render(kindLabel(in))
@@ -184,10 +154,10 @@ func renderHeader(in heal.Incident, selected bool, hostW int, now time.Time, st 
 // whole, wrapped, when the incident is expanded.
 func renderDetail(in heal.Incident, expanded bool, st themes.Styles, width int) []string {
 	if !expanded {
-		return []string{cut(indent+st.Text.Render(clean(in.Detail)), width)}
+		return []string{cut(indent+st.Text.Render(termsafe.Line(in.Detail)), width)}
 	}
 	var out []string
-	for _, l := range wrap(clean(in.Detail), width-len(indent)) {
+	for _, l := range wrap(termsafe.Line(in.Detail), width-len(indent)) {
 		out = append(out, cut(indent+st.Text.Render(l), width))
 	}
 	return out
@@ -198,12 +168,12 @@ func renderDetail(in heal.Incident, expanded bool, st themes.Styles, width int) 
 // it fits, else on a line of its own below, since the state matters more than the why.
 func renderSuggestion(s heal.Suggestion, selected bool, auto string, autoWarn bool, st themes.Styles, width int) []string {
 	mark := "  "
-	name := st.Accent.Render(clean(s.Runbook))
+	name := st.Accent.Render(termsafe.Line(s.Runbook))
 	if selected {
 		mark = "> "
-		name = st.TableSelected.Render(clean(s.Runbook))
+		name = st.TableSelected.Render(termsafe.Line(s.Runbook))
 	}
-	left := st.Accent.Render(mark) + "    ↳ " + name + st.Faint.Render(" · "+clean(s.Why))
+	left := st.Accent.Render(mark) + "    ↳ " + name + st.Faint.Render(" · "+termsafe.Line(s.Why))
 	if auto == "" {
 		return []string{cut(left, width)}
 	}
@@ -235,15 +205,15 @@ func renderRun(r run, st themes.Styles, width int) []string {
 	if !r.finished {
 		out := make([]string, 0, len(r.hosts))
 		for _, h := range r.hosts {
-			text := "… " + r.plan.Runbook + " on " + clean(h.Host) + ": " + string(h.State)
+			text := "… " + r.plan.Runbook + " on " + termsafe.Line(h.Host) + ": " + string(h.State)
 			if h.Step > 0 || h.Phase != "" {
 				text += " · step " + itoa(h.Step) + "/" + itoa(len(r.plan.Steps)) + " " + h.Phase
 			}
 			if h.Command != "" && h.State == runbook.StateRunning {
-				text += ": " + clean(h.Command)
+				text += ": " + termsafe.Line(h.Command)
 			}
 			if h.Note != "" {
-				text += " (" + clean(h.Note) + ")"
+				text += " (" + termsafe.Line(h.Note) + ")"
 			}
 			out = append(out, cut(indent+st.Accent.Render(text), width))
 		}
@@ -267,7 +237,7 @@ func outcomeText(r run) (string, bool) {
 	what := r.plan.Runbook + " on " + r.host
 	switch {
 	case o.ID == "" && o.Err != nil:
-		return "✗ " + what + " did not run: " + clean(o.Err.Error()), true
+		return "✗ " + what + " did not run: " + termsafe.Line(o.Err.Error()), true
 	case o.Cancelled:
 		return "⊘ " + what + " cancelled" + took(o), true
 	case o.OK():
@@ -278,14 +248,14 @@ func outcomeText(r run) (string, bool) {
 		if h.State.Good() {
 			continue
 		}
-		p := clean(h.Host) + " " + string(h.State)
+		p := termsafe.Line(h.Host) + " " + string(h.State)
 		if h.Note != "" {
-			p += " (" + clean(h.Note) + ")"
+			p += " (" + termsafe.Line(h.Note) + ")"
 		}
 		parts = append(parts, p)
 	}
 	if o.Err != nil {
-		parts = append(parts, clean(o.Err.Error()))
+		parts = append(parts, termsafe.Line(o.Err.Error()))
 	}
 	return "✗ " + what + ": " + strings.Join(parts, "; ") + took(o), true
 }
@@ -306,7 +276,7 @@ func renderInterrupted(r *audit.Run, expanded bool, st themes.Styles, width int)
 	if !expanded {
 		var done []string
 		for _, p := range r.Started {
-			done = append(done, clean(p.Host)+" "+lastState(p))
+			done = append(done, termsafe.Line(p.Host)+" "+lastState(p))
 		}
 		line := ""
 		if len(done) > 0 {
@@ -316,7 +286,7 @@ func renderInterrupted(r *audit.Run, expanded bool, st themes.Styles, width int)
 			if line != "" {
 				line += " · "
 			}
-			line += "no result: " + clean(strings.Join(r.NotStarted, ", "))
+			line += "no result: " + termsafe.Line(strings.Join(r.NotStarted, ", "))
 		}
 		return []string{cut(indent+st.Text.Render(line), width)}
 	}
@@ -324,21 +294,21 @@ func renderInterrupted(r *audit.Run, expanded bool, st themes.Styles, width int)
 	if r.Intent.Who.SudoUser != "" {
 		who = r.Intent.Who.SudoUser + " (as " + who + ")"
 	}
-	out := []string{cut(indent+st.Faint.Render("started "+r.Time.Format("2006-01-02 15:04:05")+" by "+clean(who)+
+	out := []string{cut(indent+st.Faint.Render("started "+r.Time.Format("2006-01-02 15:04:05")+" by "+termsafe.Line(who)+
 		" · audit: opsconsole audit --id "+string(r.ID)), width)}
 	for _, p := range r.Started {
 		style := st.StatusOK
 		if p.Failed() {
 			style = st.StatusCrit
 		}
-		line := clean(p.Host) + ": " + lastState(p)
+		line := termsafe.Line(p.Host) + ": " + lastState(p)
 		if p.Last.FirstLine != "" {
-			line += " · " + clean(p.Last.FirstLine)
+			line += " · " + termsafe.Line(p.Last.FirstLine)
 		}
 		out = append(out, cut(indent+"  "+style.Render(line), width))
 	}
 	for _, h := range r.NotStarted {
-		out = append(out, cut(indent+"  "+st.StatusUnknown.Render(clean(h)+": no result (did not start, or never reported)"), width))
+		out = append(out, cut(indent+"  "+st.StatusUnknown.Render(termsafe.Line(h)+": no result (did not start, or never reported)"), width))
 	}
 	return out
 }
@@ -363,7 +333,7 @@ func lastState(p audit.HostProgress) string {
 func renderPlan(lines []string, st themes.Styles, width int) []string {
 	out := make([]string, 0, len(lines))
 	for _, l := range lines {
-		out = append(out, cut(indent+"  "+st.Faint.Render(clean(l)), width))
+		out = append(out, cut(indent+"  "+st.Faint.Render(termsafe.Line(l)), width))
 	}
 	return out
 }
@@ -372,7 +342,7 @@ func renderPlan(lines []string, st themes.Styles, width int) []string {
 func hostWidth(incs []heal.Incident, width int) int {
 	w := 0
 	for _, in := range incs {
-		w = max(w, lipgloss.Width(clean(in.Host)))
+		w = max(w, lipgloss.Width(termsafe.Line(in.Host)))
 	}
 	return min(w, max(width/4, 8))
 }

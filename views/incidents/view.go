@@ -4,6 +4,7 @@ import (
 	"strings"
 
 	"github.com/opsconsole/opsconsole/ops/heal"
+	"github.com/opsconsole/opsconsole/views/termsafe"
 )
 
 // View draws the pane: the summary line, the notice line, then the incidents worst first,
@@ -43,11 +44,11 @@ func (m Model) View() string {
 func (m Model) noticeView() string {
 	switch {
 	case m.notice.text != "" && m.notice.isErr:
-		return m.styles.FlashErr.Render(clean(m.notice.text))
+		return m.styles.FlashErr.Render(termsafe.Line(m.notice.text))
 	case m.notice.text != "":
-		return m.styles.Flash.Render(clean(m.notice.text))
+		return m.styles.Flash.Render(termsafe.Line(m.notice.text))
 	case m.loadNote != "":
-		return m.styles.StatusWarn.Render("▲ " + clean(m.loadNote))
+		return m.styles.StatusWarn.Render("▲ " + termsafe.Line(m.loadNote))
 	}
 	return m.styles.Faint.Render(strings.Repeat("─", m.width))
 }

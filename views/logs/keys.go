@@ -8,6 +8,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 
 	"github.com/opsconsole/opsconsole/ops/logs"
+	"github.com/opsconsole/opsconsole/views/termsafe"
 )
 
 // localKeys are the keys the pane answers to besides keymap.Logs. They are fixed rather
@@ -170,7 +171,7 @@ func (m Model) handleKey(msg tea.KeyMsg) (Model, tea.Cmd) {
 // an ignore-case pattern as (?i) and the pattern, and the error quotes that; the
 // operator typed no (?i), so it is taken out.
 func patternError(err error) string {
-	return clean(strings.Replace(err.Error(), "`(?i)", "`", 1))
+	return termsafe.Line(strings.Replace(err.Error(), "`(?i)", "`", 1))
 }
 
 // filterKeyHint names the root's filter key in messages. The pane holds only its own

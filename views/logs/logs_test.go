@@ -2,7 +2,6 @@ package logs
 
 import (
 	"flag"
-	"github.com/opsconsole/opsconsole/views/termsafe"
 	"os"
 	"path/filepath"
 	"strings"
@@ -12,6 +11,7 @@ import (
 	"github.com/muesli/termenv"
 
 	"github.com/opsconsole/opsconsole/ops/logs"
+	"github.com/opsconsole/opsconsole/views/termsafe"
 )
 
 var updateGolden = flag.Bool("update", false, "rewrite the golden files in testdata/views/logs")

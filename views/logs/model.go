@@ -41,6 +41,7 @@ import (
 	"github.com/opsconsole/opsconsole/ops/logs"
 	"github.com/opsconsole/opsconsole/themes"
 	"github.com/opsconsole/opsconsole/views"
+	"github.com/opsconsole/opsconsole/views/termsafe"
 )
 
 type mode int
@@ -222,9 +223,9 @@ func (m Model) Update(msg tea.Msg) (Model, tea.Cmd) {
 		m.scanSome()
 	case SavedMsg:
 		if msg.Err != nil {
-			cmd = flash("save failed: "+clean(msg.Err.Error()), true)
+			cmd = flash("save failed: "+termsafe.Line(msg.Err.Error()), true)
 		} else {
-			cmd = flash("saved "+plural(msg.N, "line", "lines")+" to "+clean(msg.Path), false)
+			cmd = flash("saved "+plural(msg.N, "line", "lines")+" to "+termsafe.Line(msg.Path), false)
 		}
 	case tea.KeyMsg:
 		m, cmd = m.handleKey(msg)

@@ -8,6 +8,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/opsconsole/opsconsole/ops/logs"
+	"github.com/opsconsole/opsconsole/views/termsafe"
 )
 
 // The renderers below are pure functions of their arguments (DESIGN.md §10.13): no model,
@@ -474,7 +475,7 @@ func renderTop(t topView, p *palette, width int) string {
 // regexWords shows a pattern the way grep users read one: /pattern/, with i when case
 // is ignored.
 func regexWords(pattern string, ignoreCase bool) string {
-	s := "/" + clean(pattern) + "/"
+	s := "/" + termsafe.Line(pattern) + "/"
 	if ignoreCase {
 		s += "i"
 	}

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/opsconsole/opsconsole/ops/logs"
+	"github.com/opsconsole/opsconsole/views/termsafe"
 )
 
 // detailLabelW is the width of the detail view's labels ("received  ").
@@ -23,7 +24,7 @@ func renderDetail(l *logs.Line, host hostInfo, p *palette, width int) []string {
 
 	head := p.host(host.color).paint(host.name)
 	if l.Source != "" {
-		head += p.faint.paint(" · ") + p.text.paint(clean(l.Source))
+		head += p.faint.paint(" · ") + p.text.paint(termsafe.Line(l.Source))
 	}
 	head += p.faint.paint(" · #" + strconv.FormatUint(l.Seq, 10))
 	add(head)
@@ -46,7 +47,7 @@ func renderDetail(l *logs.Line, host hostInfo, p *palette, width int) []string {
 	if l.Flag != "" {
 		// A configured marker pattern matched: the reason the fleet pane may show this
 		// host flagged.
-		field("flag", clean(l.Flag), p.warn)
+		field("flag", termsafe.Line(l.Flag), p.warn)
 	}
 	lvl := levelWord(l.Level)
 	if lvl == "" {
@@ -67,11 +68,11 @@ func renderDetail(l *logs.Line, host hostInfo, p *palette, width int) []string {
 		add(p.accent.paint("fields"))
 		kw := 0
 		for _, f := range l.Fields {
-			kw = max(kw, textWidth(clean(f.Key)))
+			kw = max(kw, textWidth(termsafe.Line(f.Key)))
 		}
 		kw = min(kw, max(width/3, 8))
 		for _, f := range l.Fields {
-			k := "  " + padCut(clean(f.Key), kw) + "  "
+			k := "  " + padCut(termsafe.Line(f.Key), kw) + "  "
 			vw := max(width-textWidth(k), 1)
 			for li, vl := range cleanLines(f.Value) {
 				for ri, r := range wrapText(vl, vw) {

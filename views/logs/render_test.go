@@ -9,6 +9,7 @@ import (
 	"github.com/charmbracelet/lipgloss"
 
 	"github.com/opsconsole/opsconsole/ops/logs"
+	"github.com/opsconsole/opsconsole/views/termsafe"
 )
 
 // markPalette paints with visible brackets instead of escape codes, so tests can see
@@ -92,13 +93,13 @@ func TestCleanMakesTextInert(t *testing.T) {
 		"lone esc \x1b":                       "lone esc ",
 	}
 	for in, want := range cases {
-		if got := clean(in); got != want {
-			t.Errorf("clean(%q) = %q, want %q", in, got, want)
+		if got := termsafe.Line(in); got != want {
+			t.Errorf("termsafe.Line(%q) = %q, want %q", in, got, want)
 		}
 	}
 	// Clean text is returned as is, without a copy.
 	s := "GET /healthz 200 — ok ✓"
-	if got := clean(s); got != s {
+	if got := termsafe.Line(s); got != s {
 		t.Errorf("clean changed clean text: %q", got)
 	}
 }

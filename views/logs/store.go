@@ -8,6 +8,7 @@ import (
 
 	"github.com/opsconsole/opsconsole/ops/logs"
 	"github.com/opsconsole/opsconsole/themes"
+	"github.com/opsconsole/opsconsole/views/termsafe"
 )
 
 // DefaultCapacity is how many lines the pane keeps when New is given no capacity.
@@ -37,7 +38,7 @@ type hostInfo struct {
 }
 
 func newHostInfo(name string) hostInfo {
-	shown := clean(name)
+	shown := termsafe.Line(name)
 	if shown == "" {
 		shown = "?"
 	}
@@ -120,14 +121,14 @@ func displayText(l *logs.Line) (text string, fieldsAt int, cut bool) {
 		if src == "" || l.Marker != logs.NotMarker && l.Raw != "" {
 			src = l.Raw
 		}
-		src, cut = cutBytes(src, maxDisplay)
-		text = clean(src)
+		src, cut = termsafe.CutBytes(src, maxDisplay)
+		text = termsafe.Line(src)
 		return text, len(text), cut
 	}
 	var b strings.Builder
-	msg, c := cutBytes(l.Message, maxDisplay)
+	msg, c := termsafe.CutBytes(l.Message, maxDisplay)
 	cut = c
-	cleanInto(&b, msg)
+	termsafe.WriteLine(&b, msg)
 	fieldsAt = b.Len()
 	sep := "  "
 	if b.Len() == 0 {
@@ -143,7 +144,7 @@ func displayText(l *logs.Line) (text string, fieldsAt int, cut bool) {
 		b.WriteString(sep)
 		sep = " "
 		if len(f.Value) > maxDisplay {
-			v, _ := cutBytes(f.Value, maxDisplay)
+			v, _ := termsafe.CutBytes(f.Value, maxDisplay)
 			fieldText(&b, f.Key, v)
 			cut = true
 			continue
@@ -152,7 +153,7 @@ func displayText(l *logs.Line) (text string, fieldsAt int, cut bool) {
 	}
 	text = b.String()
 	if len(text) == 0 {
-		text = clean(l.Raw)
+		text = termsafe.Line(l.Raw)
 		return text, len(text), cut
 	}
 	if fieldsAt > 0 && fieldsAt < len(text) {

@@ -5,6 +5,7 @@ import (
 
 	"github.com/opsconsole/opsconsole/ops/gather"
 	"github.com/opsconsole/opsconsole/ops/logs"
+	"github.com/opsconsole/opsconsole/views/termsafe"
 )
 
 type streamKey struct{ host, source string }
@@ -38,7 +39,7 @@ func (t *streamTable) apply(states []logs.StreamState) {
 	for _, s := range states {
 		st := streamState{status: s.Status}
 		if s.Err != nil {
-			st.reason = clean(s.Err.Error())
+			st.reason = termsafe.Line(s.Err.Error())
 		}
 		t.byKey[streamKey{s.Host, s.Source}] = st
 	}
@@ -58,7 +59,7 @@ func (t *streamTable) apply(states []logs.StreamState) {
 			c.failed++
 			if !failed[k.host] {
 				failed[k.host] = true
-				c.failedHosts = append(c.failedHosts, clean(k.host))
+				c.failedHosts = append(c.failedHosts, termsafe.Line(k.host))
 			}
 		}
 	}
@@ -103,7 +104,7 @@ func (t *streamTable) host(name string) hostState {
 		if !hs.known || sv > hv || sv == hv && k.source < hs.source {
 			hs = hostState{known: true, status: s.status, reason: s.reason, source: k.source}
 			if k.source != "" && s.reason != "" {
-				hs.reason = clean(k.source) + ": " + s.reason
+				hs.reason = termsafe.Line(k.source) + ": " + s.reason
 			}
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/opsconsole/opsconsole/ops/logs"
+	"github.com/opsconsole/opsconsole/views/termsafe"
 )
 
 // View draws the pane in exactly its height, every row at most its width. It only reads:
@@ -138,7 +139,7 @@ func (m Model) pickerRows(body int) []string {
 	}
 	nameW := 4
 	for _, n := range m.pick.names {
-		nameW = max(nameW, textWidth(clean(n)))
+		nameW = max(nameW, textWidth(termsafe.Line(n)))
 	}
 	nameW = min(nameW, max(m.width/3, 8))
 	for i := m.pick.top; i < len(m.pick.names) && len(out) < body; i++ {
