@@ -23,27 +23,13 @@ func (s *Section) Errorf(key, format string, args ...any) {
 	s.Errs = append(s.Errs, s.Cfg.Errorf(key, format, args...))
 }
 
-// TOMLType names a decoded TOML value's type for messages ("a string", "a table").
-func TOMLType(v any) string {
-	switch v.(type) {
-	case string:
-		return "a string"
-	case int64:
-		return "an integer"
-	case float64:
-		return "a float"
-	case bool:
-		return "a boolean"
-	case map[string]any:
-		return "a table"
-	case []any, []map[string]any:
-		return "an array"
-	}
-	return fmt.Sprintf("%T", v)
-}
+// TOMLType names a decoded TOML value's type for messages ("a string", "a table"), as
+// Load's own messages do.
+func TOMLType(v any) string { return tomlType(v) }
 
 // Tables reads an array of tables ([[runbooks]]); an element that is not a table is
-// reported and left nil.
+// reported and left nil, so indexes still match the file. For a top-level key the
+// message shows how the section is written ([[runbooks]]).
 func (s *Section) Tables(v any, key string) []map[string]any {
 	switch v := v.(type) {
 	case []map[string]any:
@@ -60,9 +46,17 @@ func (s *Section) Tables(v any, key string) []map[string]any {
 		}
 		return out
 	}
-	s.Errorf(key, "must be an array of tables, not %s", TOMLType(v))
+	hint := ""
+	if !strings.ContainsAny(key, ".[") {
+		hint = " ([[" + key + "]])"
+	}
+	s.Errorf(key, "must be an array of tables%s, not %s", hint, TOMLType(v))
 	return nil
 }
+
+// Err returns the problems found, ordered by position as Load orders its own, or nil
+// when there are none.
+func (s *Section) Err() error { return s.Errs.sorted(s.Cfg.Files) }
 
 // Known reports every key of t that is not in keys.
 func (s *Section) Known(t map[string]any, key string, keys []string) {
@@ -73,34 +67,17 @@ func (s *Section) Known(t map[string]any, key string, keys []string) {
 	}
 }
 
+// dec reads with Load's own getters where the messages are the same.
+func (s *Section) dec() *decoder { return &decoder{loc: s.Cfg.loc, errs: &s.Errs} }
+
 // Str reads a string.
 func (s *Section) Str(t map[string]any, key, k string, dst *string) bool {
-	v, ok := t[k]
-	if !ok {
-		return false
-	}
-	str, ok := v.(string)
-	if !ok {
-		s.Errorf(key+"."+k, "must be a string, not %s", TOMLType(v))
-		return false
-	}
-	*dst = str
-	return true
+	return s.dec().str(t, key, k, dst)
 }
 
 // Bool reads true or false.
 func (s *Section) Bool(t map[string]any, key, k string, dst *bool) bool {
-	v, ok := t[k]
-	if !ok {
-		return false
-	}
-	b, ok := v.(bool)
-	if !ok {
-		s.Errorf(key+"."+k, "must be true or false, not %s", TOMLType(v))
-		return false
-	}
-	*dst = b
-	return true
+	return s.dec().boolean(t, key, k, dst)
 }
 
 // Int reads an integer that fits in 32 bits.
@@ -116,6 +93,11 @@ func (s *Section) Int(t map[string]any, key, k string, dst *int) bool {
 	}
 	*dst = int(n)
 	return true
+}
+
+// IntRange reads an integer from lo to hi.
+func (s *Section) IntRange(t map[string]any, key, k string, lo, hi int, dst *int) bool {
+	return s.dec().integer(t, key, k, int64(lo), int64(hi), dst)
 }
 
 // Number reads an integer or a float (not NaN).
@@ -149,6 +131,27 @@ func (s *Section) Duration(t map[string]any, key, k string, dst *time.Duration) 
 	d, err := time.ParseDuration(str)
 	if err != nil || d <= 0 {
 		s.Errorf(key+"."+k, "must be a positive duration such as \"30s\" or \"5m\", not %q", str)
+		return false
+	}
+	*dst = d
+	return true
+}
+
+// Span reads a duration string ("10s", "1m30s") as Load reads its own, telling a
+// malformed value from one out of range: it must be positive, or may be zero where
+// zeroOK (zero then means none, as for a jitter).
+func (s *Section) Span(t map[string]any, key, k string, zeroOK bool, dst *time.Duration) bool {
+	var str string
+	if !s.Str(t, key, k, &str) {
+		return false
+	}
+	d, err := time.ParseDuration(str)
+	if err != nil {
+		s.Errorf(key+"."+k, "bad duration %q (want e.g. \"10s\", \"1m30s\")", str)
+		return false
+	}
+	if d < 0 || (d == 0 && !zeroOK) {
+		s.Errorf(key+"."+k, "must be positive, not %q", str)
 		return false
 	}
 	*dst = d

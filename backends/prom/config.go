@@ -9,7 +9,6 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"time"
 
@@ -64,108 +63,62 @@ func Parse(cfg *config.Config) (*Config, error) {
 	if !ok {
 		return nil, nil
 	}
-	p := &parser{cfg: cfg}
-	c := p.parse(raw)
-	if len(p.errs) > 0 {
-		return nil, p.errs
+	s := &config.Section{Cfg: cfg}
+	c := parse(s, raw)
+	if len(s.Errs) > 0 {
+		return nil, s.Errs
 	}
 	return c, nil
 }
 
-type parser struct {
-	cfg  *config.Config
-	errs config.ErrorList
-}
-
-func (p *parser) errorf(key, format string, args ...any) {
-	p.errs = append(p.errs, p.cfg.Errorf("prometheus."+key, format, args...))
-}
-
-func (p *parser) parse(raw any) *Config {
+func parse(s *config.Section, raw any) *Config {
+	const key = "prometheus"
 	t, ok := raw.(map[string]any)
 	if !ok {
-		p.errs = append(p.errs, p.cfg.Errorf("prometheus", "must be a table ([prometheus])"))
+		s.Errorf(key, "must be a table ([prometheus])")
 		return nil
 	}
-	keys := make([]string, 0, len(t))
-	for k := range t {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	for _, k := range keys {
-		if !slices.Contains(configKeys, k) {
-			p.errorf(k, "unknown key (known: %s)", strings.Join(configKeys, ", "))
-		}
-	}
+	s.Known(t, key, configKeys)
 
 	c := &Config{Timeout: DefaultTimeout, HostLabel: DefaultHostLabel}
-	str := func(key string, dst *string) bool {
-		v, ok := t[key]
-		if !ok {
-			return false
-		}
-		s, ok := v.(string)
-		if !ok {
-			// The value is not quoted back: it may be a secret typed in the wrong place.
-			p.errorf(key, "must be a string")
-			return false
-		}
-		*dst = s
-		return true
-	}
-	str("url", &c.URL)
-	str("bearer_token", &c.BearerToken)
-	str("bearer_token_env", &c.BearerTokenEnv)
-	str("basic_user", &c.BasicUser)
-	str("basic_password", &c.BasicPassword)
-	str("basic_password_env", &c.BasicPasswordEnv)
-	str("ca_file", &c.CAFile)
-	if v, ok := t["insecure_skip_verify"]; ok {
-		if b, ok := v.(bool); ok {
-			c.InsecureSkipVerify = b
-		} else {
-			p.errorf("insecure_skip_verify", "must be true or false")
-		}
-	}
-	var timeout string
-	if str("timeout", &timeout) {
-		d, err := time.ParseDuration(timeout)
-		switch {
-		case err != nil:
-			p.errorf("timeout", "bad duration %q (want e.g. \"10s\")", timeout)
-		case d <= 0:
-			p.errorf("timeout", "must be positive, not %q", timeout)
-		default:
-			c.Timeout = d
-		}
-	}
-	if str("host_label", &c.HostLabel) && !model.LabelName(c.HostLabel).IsValidLegacy() {
+	// A value of the wrong type is named by its type only, never quoted back: it may be
+	// a secret typed in the wrong place.
+	s.Str(t, key, "url", &c.URL)
+	s.Str(t, key, "bearer_token", &c.BearerToken)
+	s.Str(t, key, "bearer_token_env", &c.BearerTokenEnv)
+	s.Str(t, key, "basic_user", &c.BasicUser)
+	s.Str(t, key, "basic_password", &c.BasicPassword)
+	s.Str(t, key, "basic_password_env", &c.BasicPasswordEnv)
+	s.Str(t, key, "ca_file", &c.CAFile)
+	s.Bool(t, key, "insecure_skip_verify", &c.InsecureSkipVerify)
+	s.Span(t, key, "timeout", false, &c.Timeout)
+	if s.Str(t, key, "host_label", &c.HostLabel) && !model.LabelName(c.HostLabel).IsValidLegacy() {
 		// PromQL's "by (label)" needs a plain label name.
-		p.errorf("host_label", "%q is not a label name ([a-zA-Z_][a-zA-Z0-9_]*)", c.HostLabel)
+		s.Errorf(key+".host_label", "%q is not a label name ([a-zA-Z_][a-zA-Z0-9_]*)", c.HostLabel)
 	}
 	if c.CAFile != "" {
-		c.CAFile = resolvePath(c.CAFile, p.cfg)
+		c.CAFile = resolvePath(c.CAFile, s.Cfg)
 	}
 
 	if _, ok := t["url"]; !ok {
-		p.errorf("url", "missing: the Prometheus (or Thanos, Mimir, VictoriaMetrics) base URL, e.g. \"http://127.0.0.1:9090\"")
+		s.Errorf(key+".url", "missing: the Prometheus (or Thanos, Mimir, VictoriaMetrics) base URL, e.g. \"http://127.0.0.1:9090\"")
 	} else if err := checkURL(c.URL); err != nil {
-		p.errorf("url", "%v", err)
+		s.Errorf(key+".url", "%v", err)
 	}
 	if c.BearerToken != "" && c.BearerTokenEnv != "" {
-		p.errorf("bearer_token_env", "set bearer_token or bearer_token_env, not both")
+		s.Errorf(key+".bearer_token_env", "set bearer_token or bearer_token_env, not both")
 	}
 	if c.BasicPassword != "" && c.BasicPasswordEnv != "" {
-		p.errorf("basic_password_env", "set basic_password or basic_password_env, not both")
+		s.Errorf(key+".basic_password_env", "set basic_password or basic_password_env, not both")
 	}
 	if (c.BasicPassword != "" || c.BasicPasswordEnv != "") && c.BasicUser == "" {
-		p.errorf("basic_user", "missing: a basic_password needs a basic_user")
+		s.Errorf(key+".basic_user", "missing: a basic_password needs a basic_user")
 	}
 	if (c.BearerToken != "" || c.BearerTokenEnv != "") && c.BasicUser != "" {
-		p.errorf("basic_user", "set a bearer token or basic auth, not both")
+		s.Errorf(key+".basic_user", "set a bearer token or basic auth, not both")
 	}
 	if u, err := url.Parse(c.URL); err == nil && u.User != nil && (c.BasicUser != "" || c.BearerToken != "" || c.BearerTokenEnv != "") {
-		p.errorf("url", "the url holds credentials and so does the config: keep one")
+		s.Errorf(key+".url", "the url holds credentials and so does the config: keep one")
 	}
 	return c
 }

@@ -1,7 +1,6 @@
 package logs
 
 import (
-	"cmp"
 	"fmt"
 	"slices"
 	"strconv"
@@ -47,31 +46,16 @@ func Parse(cfg *config.Config) ([]Source, error) {
 	if !ok {
 		return nil, nil
 	}
-	p := &srcParser{cfg: cfg}
-	var tables []map[string]any
-	switch v := raw.(type) {
-	case []map[string]any:
-		tables = v
-	case []any:
-		for i, e := range v {
-			t, ok := e.(map[string]any)
-			if !ok {
-				p.errorf(srcIndex(i), "must be a table, not %s", typeName(e))
-			}
-			tables = append(tables, t)
-		}
-	default:
-		p.errorf("logs", "must be an array of tables ([[logs]]), not %s", typeName(raw))
-	}
+	p := &srcParser{config.Section{Cfg: cfg}}
 	var out []Source
 	names := map[string]string{}
-	for i, t := range tables {
+	for i, t := range p.Tables(raw, "logs") {
 		if t == nil {
 			continue
 		}
 		s, ok := p.source(srcIndex(i), t)
 		if first, dup := names[s.Name]; dup && s.Name != "" {
-			p.errorf(srcIndex(i)+".name", "duplicate log source name %q (first defined at %s)", s.Name, first)
+			p.Errorf(srcIndex(i)+".name", "duplicate log source name %q (first defined at %s)", s.Name, first)
 			continue
 		}
 		names[s.Name] = s.Where
@@ -79,118 +63,97 @@ func Parse(cfg *config.Config) ([]Source, error) {
 			out = append(out, s)
 		}
 	}
-	if len(p.errs) > 0 {
-		slices.SortStableFunc(p.errs, func(a, b *config.Error) int {
-			return cmp.Or(cmp.Compare(a.Line, b.Line), cmp.Compare(a.Col, b.Col))
-		})
-		return nil, p.errs
+	if err := p.Err(); err != nil {
+		return nil, err
 	}
 	return out, nil
 }
 
 func srcIndex(i int) string { return "logs[" + strconv.Itoa(i) + "]" }
 
+// srcParser decodes the section with config's shared helpers.
 type srcParser struct {
-	cfg  *config.Config
-	errs config.ErrorList
-}
-
-func (p *srcParser) errorf(key, format string, args ...any) {
-	p.errs = append(p.errs, p.cfg.Errorf(key, format, args...))
-}
-
-func (p *srcParser) str(path string, t map[string]any, k string, dst *string) bool {
-	v, ok := t[k]
-	if !ok {
-		return false
-	}
-	s, ok := v.(string)
-	if !ok {
-		p.errorf(path+"."+k, "must be a string, not %s", typeName(v))
-		return false
-	}
-	*dst = s
-	return true
+	config.Section
 }
 
 func (p *srcParser) source(path string, t map[string]any) (Source, bool) {
-	before := len(p.errs)
+	before := len(p.Errs)
 	var s Source
-	if at := p.cfg.Errorf(path, ""); at.File != "" {
+	if at := p.Cfg.Errorf(path, ""); at.File != "" {
 		s.Where = fmt.Sprintf("%s:%d:%d", at.File, at.Line, at.Col)
 	}
 	for k := range t {
 		if !slices.Contains(sourceKeys, k) {
-			p.errorf(path+"."+k, "unknown key (a log source takes %s)", strings.Join(sourceKeys, ", "))
+			p.Errorf(path+"."+k, "unknown key (a log source takes %s)", strings.Join(sourceKeys, ", "))
 		}
 	}
-	if p.str(path, t, "name", &s.Name) && strings.TrimSpace(s.Name) == "" {
-		p.errorf(path+".name", "must not be empty")
+	if p.Str(t, path, "name", &s.Name) && strings.TrimSpace(s.Name) == "" {
+		p.Errorf(path+".name", "must not be empty")
 	} else if _, ok := t["name"]; !ok {
-		p.errorf(path, "a log source needs a name")
+		p.Errorf(path, "a log source needs a name")
 	}
-	if p.str(path, t, "hosts", &s.Hosts) {
-		sel, err := config.Resolve(p.cfg.Hosts, s.Hosts)
+	if p.Str(t, path, "hosts", &s.Hosts) {
+		sel, err := config.Resolve(p.Cfg.Hosts, s.Hosts)
 		if err != nil {
-			p.errorf(path+".hosts", "%v", err)
+			p.Errorf(path+".hosts", "%v", err)
 		}
 		s.selected = map[string]bool{}
 		for _, h := range sel {
 			s.selected[h.Name] = true
 		}
 	} else if _, ok := t["hosts"]; !ok {
-		p.errorf(path, `a log source needs hosts (a host pattern such as "tag:web" or "all")`)
+		p.Errorf(path, `a log source needs hosts (a host pattern such as "tag:web" or "all")`)
 	}
-	hasPath := p.str(path, t, "path", &s.Path)
-	hasCmd := p.str(path, t, "command", &s.Command)
+	hasPath := p.Str(t, path, "path", &s.Path)
+	hasCmd := p.Str(t, path, "command", &s.Command)
 	switch {
 	case hasPath && hasCmd:
-		p.errorf(path+".command", "a log source has a path or a command, not both")
+		p.Errorf(path+".command", "a log source has a path or a command, not both")
 	case !hasPath && !hasCmd:
 		if _, ok1 := t["path"]; !ok1 {
 			if _, ok2 := t["command"]; !ok2 {
-				p.errorf(path, "a log source needs a path (a file to follow) or a command")
+				p.Errorf(path, "a log source needs a path (a file to follow) or a command")
 			}
 		}
 	case hasPath && strings.TrimSpace(s.Path) == "":
-		p.errorf(path+".path", "must not be empty")
+		p.Errorf(path+".path", "must not be empty")
 	case hasCmd && strings.TrimSpace(s.Command) == "":
-		p.errorf(path+".command", "must not be empty")
+		p.Errorf(path+".command", "must not be empty")
 	case hasPath:
 		if err := s.compilePath(); err != nil {
-			p.errorf(path+".path", "%v", err)
+			p.Errorf(path+".path", "%v", err)
 			break
 		}
-		for _, h := range p.cfg.Hosts {
+		for _, h := range p.Cfg.Hosts {
 			if s.selected != nil && !s.selected[h.Name] {
 				continue
 			}
 			if _, err := s.PathFor(h); err != nil {
-				p.errorf(path+".path", "host %s: %v", h.Name, err)
+				p.Errorf(path+".path", "host %s: %v", h.Name, err)
 				break // one host shows the mistake
 			}
 		}
 	}
 	var format string
-	if p.str(path, t, "format", &format) {
+	if p.Str(t, path, "format", &format) {
 		f, err := ParseFormat(format)
 		if err != nil {
-			p.errorf(path+".format", "%v", err)
+			p.Errorf(path+".format", "%v", err)
 		}
 		s.Format = f
 	}
-	p.str(path, t, "time_field", &s.Keys.Time)
-	p.str(path, t, "level_field", &s.Keys.Level)
-	p.str(path, t, "message_field", &s.Keys.Message)
+	p.Str(t, path, "time_field", &s.Keys.Time)
+	p.Str(t, path, "level_field", &s.Keys.Level)
+	p.Str(t, path, "message_field", &s.Keys.Message)
 	if s.Format == FormatText {
 		for _, k := range []string{"time_field", "level_field", "message_field"} {
 			if _, ok := t[k]; ok {
-				p.errorf(path+"."+k, "applies to json and logfmt sources only")
+				p.Errorf(path+"."+k, "applies to json and logfmt sources only")
 			}
 		}
 	}
 	s.Markers = p.markers(path, t)
-	return s, len(p.errs) == before
+	return s, len(p.Errs) == before
 }
 
 func (p *srcParser) markers(path string, t map[string]any) []MarkerRule {
@@ -206,13 +169,13 @@ func (p *srcParser) markers(path string, t map[string]any) []MarkerRule {
 		for i, e := range v {
 			m, ok := e.(map[string]any)
 			if !ok {
-				p.errorf(fmt.Sprintf("%s.markers[%d]", path, i), `must be a table { pattern = "…", name = "…" }, not %s`, typeName(e))
+				p.Errorf(fmt.Sprintf("%s.markers[%d]", path, i), `must be a table { pattern = "…", name = "…" }, not %s`, config.TOMLType(e))
 				return nil
 			}
 			items = append(items, m)
 		}
 	default:
-		p.errorf(path+".markers", `must be an array of tables { pattern = "…", name = "…" }, not %s`, typeName(v))
+		p.Errorf(path+".markers", `must be an array of tables { pattern = "…", name = "…" }, not %s`, config.TOMLType(v))
 		return nil
 	}
 	var out []MarkerRule
@@ -221,26 +184,26 @@ func (p *srcParser) markers(path string, t map[string]any) []MarkerRule {
 		key := fmt.Sprintf("%s.markers[%d]", path, i)
 		for k := range m {
 			if k != "pattern" && k != "name" {
-				p.errorf(key+"."+k, "unknown key (a marker takes pattern and name)")
+				p.Errorf(key+"."+k, "unknown key (a marker takes pattern and name)")
 			}
 		}
 		var name, pattern string
-		if !p.str(key, m, "name", &name) || strings.TrimSpace(name) == "" {
-			p.errorf(key, "a marker needs a non-empty name")
+		if !p.Str(m, key, "name", &name) || strings.TrimSpace(name) == "" {
+			p.Errorf(key, "a marker needs a non-empty name")
 			continue
 		}
 		if seen[name] {
-			p.errorf(key+".name", "duplicate marker name %q", name)
+			p.Errorf(key+".name", "duplicate marker name %q", name)
 			continue
 		}
 		seen[name] = true
-		if !p.str(key, m, "pattern", &pattern) || pattern == "" {
-			p.errorf(key, "a marker needs a non-empty pattern")
+		if !p.Str(m, key, "pattern", &pattern) || pattern == "" {
+			p.Errorf(key, "a marker needs a non-empty pattern")
 			continue
 		}
 		r, err := NewMarkerRule(name, pattern)
 		if err != nil {
-			p.errorf(key+".pattern", "%v", err)
+			p.Errorf(key+".pattern", "%v", err)
 			continue
 		}
 		out = append(out, r)
@@ -320,22 +283,4 @@ func Targets(sources []Source, hosts []config.Host) []Target {
 		}
 	}
 	return out
-}
-
-func typeName(v any) string {
-	switch v.(type) {
-	case string:
-		return "a string"
-	case int64:
-		return "an integer"
-	case float64:
-		return "a float"
-	case bool:
-		return "a boolean"
-	case map[string]any:
-		return "a table"
-	case []any, []map[string]any:
-		return "an array"
-	}
-	return "a date-time"
 }

@@ -5,7 +5,6 @@
 package probes
 
 import (
-	"cmp"
 	"fmt"
 	"net"
 	"net/http"
@@ -114,31 +113,16 @@ func Parse(cfg *config.Config) ([]Spec, error) {
 	if !ok {
 		return nil, nil
 	}
-	p := &parser{cfg: cfg}
-	var tables []map[string]any
-	switch v := raw.(type) {
-	case []map[string]any:
-		tables = v
-	case []any:
-		for i, e := range v {
-			t, ok := e.(map[string]any)
-			if !ok {
-				p.errorf(index(i), "must be a table, not %s", typeName(e))
-			}
-			tables = append(tables, t)
-		}
-	default:
-		p.errorf("probes", "must be an array of tables ([[probes]]), not %s", typeName(raw))
-	}
+	p := &parser{config.Section{Cfg: cfg}}
 	var specs []Spec
 	names := map[string]string{}
-	for i, t := range tables {
+	for i, t := range p.Tables(raw, "probes") {
 		if t == nil {
 			continue
 		}
 		s, ok := p.spec(index(i), t)
 		if first, dup := names[s.Name]; dup && s.Name != "" {
-			p.errorf(index(i)+".name", "duplicate probe name %q (first defined at %s)", s.Name, first)
+			p.Errorf(index(i)+".name", "duplicate probe name %q (first defined at %s)", s.Name, first)
 			continue
 		}
 		names[s.Name] = s.Source
@@ -146,61 +130,53 @@ func Parse(cfg *config.Config) ([]Spec, error) {
 			specs = append(specs, s)
 		}
 	}
-	if len(p.errs) > 0 {
-		slices.SortStableFunc(p.errs, func(a, b *config.Error) int {
-			return cmp.Or(cmp.Compare(a.Line, b.Line), cmp.Compare(a.Col, b.Col))
-		})
-		return nil, p.errs
+	if err := p.Err(); err != nil {
+		return nil, err
 	}
 	return specs, nil
 }
 
 func index(i int) string { return "probes[" + strconv.Itoa(i) + "]" }
 
+// parser decodes the section with config's shared helpers.
 type parser struct {
-	cfg  *config.Config
-	errs config.ErrorList
-}
-
-func (p *parser) errorf(key, format string, args ...any) {
-	p.errs = append(p.errs, p.cfg.Errorf(key, format, args...))
+	config.Section
 }
 
 // spec decodes one entry at path (probes[i]); ok is false when it had errors.
 func (p *parser) spec(path string, t map[string]any) (Spec, bool) {
-	before := len(p.errs)
+	before := len(p.Errs)
 	var s Spec
-	if at := p.cfg.Errorf(path, ""); at.File != "" {
+	if at := p.Cfg.Errorf(path, ""); at.File != "" {
 		s.Source = fmt.Sprintf("%s:%d:%d", at.File, at.Line, at.Col)
 	}
-	f := fields{p: p, path: path, t: t}
 
-	if f.str("name", &s.Name) && strings.TrimSpace(s.Name) == "" {
-		p.errorf(path+".name", "must not be empty")
+	if p.Str(t, path, "name", &s.Name) && strings.TrimSpace(s.Name) == "" {
+		p.Errorf(path+".name", "must not be empty")
 	} else if _, ok := t["name"]; !ok {
-		p.errorf(path, "a probe needs a name")
+		p.Errorf(path, "a probe needs a name")
 	}
-	if f.str("hosts", &s.Hosts) {
-		sel, err := config.Resolve(p.cfg.Hosts, s.Hosts)
+	if p.Str(t, path, "hosts", &s.Hosts) {
+		sel, err := config.Resolve(p.Cfg.Hosts, s.Hosts)
 		if err != nil {
-			p.errorf(path+".hosts", "%v", err)
+			p.Errorf(path+".hosts", "%v", err)
 		}
 		s.selected = map[string]bool{}
 		for _, h := range sel {
 			s.selected[h.Name] = true
 		}
 	} else if _, ok := t["hosts"]; !ok {
-		p.errorf(path, `a probe needs hosts (a host pattern such as "tag:web" or "all")`)
+		p.Errorf(path, `a probe needs hosts (a host pattern such as "tag:web" or "all")`)
 	}
 
-	if !f.str("type", &s.Type) {
+	if !p.Str(t, path, "type", &s.Type) {
 		if _, ok := t["type"]; !ok {
-			p.errorf(path, "a probe needs a type (%s)", strings.Join(typeNames, ", "))
+			p.Errorf(path, "a probe needs a type (%s)", strings.Join(typeNames, ", "))
 		}
 		return s, false
 	}
 	if typeKeys[s.Type] == nil {
-		p.errorf(path+".type", "%q: must be one of %s", s.Type, strings.Join(typeNames, ", "))
+		p.Errorf(path+".type", "%q: must be one of %s", s.Type, strings.Join(typeNames, ", "))
 		return s, false
 	}
 	for k := range t {
@@ -214,107 +190,107 @@ func (p *parser) spec(path string, t map[string]any) (Spec, bool) {
 			}
 		}
 		if len(takers) == 0 {
-			p.errorf(path+"."+k, "unknown key")
+			p.Errorf(path+"."+k, "unknown key")
 		} else {
-			p.errorf(path+"."+k, "not a key of %s probes (only %s)", s.Type, strings.Join(takers, ", "))
+			p.Errorf(path+"."+k, "not a key of %s probes (only %s)", s.Type, strings.Join(takers, ", "))
 		}
 	}
 
 	s.Interval = DefaultInterval
-	f.duration("interval", &s.Interval, false)
+	p.Span(t, path, "interval", false, &s.Interval)
 	s.Timeout = min(DefaultTimeout, s.Interval)
-	if f.duration("timeout", &s.Timeout, false) && s.Timeout > s.Interval {
-		p.errorf(path+".timeout", "%s is longer than the interval (%s): runs would overlap and every other one be skipped", s.Timeout, s.Interval)
+	if p.Span(t, path, "timeout", false, &s.Timeout) && s.Timeout > s.Interval {
+		p.Errorf(path+".timeout", "%s is longer than the interval (%s): runs would overlap and every other one be skipped", s.Timeout, s.Interval)
 	}
-	if f.duration("jitter", &s.Jitter, true) && s.Jitter >= s.Interval {
-		p.errorf(path+".jitter", "%s must be shorter than the interval (%s)", s.Jitter, s.Interval)
+	if p.Span(t, path, "jitter", true, &s.Jitter) && s.Jitter >= s.Interval {
+		p.Errorf(path+".jitter", "%s must be shorter than the interval (%s)", s.Jitter, s.Interval)
 	}
 	s.FlapChanges = DefaultFlapChanges
-	f.integer("flap_changes", 0, 1000, &s.FlapChanges)
+	p.IntRange(t, path, "flap_changes", 0, 1000, &s.FlapChanges)
 	s.FlapWindow = DefaultFlapIntervals * s.Interval
-	f.duration("flap_window", &s.FlapWindow, false)
+	p.Span(t, path, "flap_window", false, &s.FlapWindow)
 
 	if s.Type == probe.TypeExec {
-		if !f.str("command", &s.Command) {
+		if !p.Str(t, path, "command", &s.Command) {
 			if _, ok := t["command"]; !ok {
-				p.errorf(path, "an exec probe needs a command")
+				p.Errorf(path, "an exec probe needs a command")
 			}
 		} else if strings.TrimSpace(s.Command) == "" {
-			p.errorf(path+".command", "must not be empty")
+			p.Errorf(path+".command", "must not be empty")
 		}
-		f.integer("expect_exit", 0, 255, &s.ExpectExit)
-		s.OutputMatch = f.regexp("output_match")
+		p.IntRange(t, path, "expect_exit", 0, 255, &s.ExpectExit)
+		s.OutputMatch = p.regexp(t, path, "output_match")
 	} else {
-		p.target(path, f, &s)
+		p.target(t, path, &s)
 	}
 
 	switch s.Type {
 	case probe.TypeHTTP:
-		if f.str("method", &s.Method) {
+		if p.Str(t, path, "method", &s.Method) {
 			s.Method = strings.ToUpper(s.Method)
 			if !validToken(s.Method) {
-				p.errorf(path+".method", "%q is not an HTTP method", s.Method)
+				p.Errorf(path+".method", "%q is not an HTTP method", s.Method)
 			}
 		}
-		s.ExpectStatus = f.statuses("expect_status")
-		s.BodyMatch = f.regexp("body_match")
-		s.Headers = f.headers("headers")
-		f.boolean("follow_redirects", &s.FollowRedirects)
+		s.ExpectStatus = p.statuses(t, path, "expect_status")
+		s.BodyMatch = p.regexp(t, path, "body_match")
+		s.Headers = p.headers(t, path, "headers")
+		p.Bool(t, path, "follow_redirects", &s.FollowRedirects)
 		keepAlive := true
-		f.boolean("keep_alive", &keepAlive)
+		p.Bool(t, path, "keep_alive", &keepAlive)
 		s.NoKeepAlive = !keepAlive
 	case probe.TypeGRPC:
-		f.str("service", &s.Service)
-		f.boolean("tls", &s.GRPCTLS)
+		p.Str(t, path, "service", &s.Service)
+		p.Bool(t, path, "tls", &s.GRPCTLS)
 		if !s.GRPCTLS {
 			for _, k := range []string{"ca_file", "insecure_skip_verify", "server_name", "warn_days", "crit_days"} {
 				if _, ok := t[k]; ok {
-					p.errorf(path+"."+k, "needs tls = true")
+					p.Errorf(path+"."+k, "needs tls = true")
 				}
 			}
 		}
 	}
 	if s.Type == probe.TypeHTTP || s.Type == probe.TypeGRPC || s.Type == probe.TypeTLS {
-		if f.str("ca_file", &s.TLS.CAFile) {
+		if p.Str(t, path, "ca_file", &s.TLS.CAFile) {
 			s.TLS.CAFile = p.path(s.TLS.CAFile)
 			if _, err := os.Stat(s.TLS.CAFile); err != nil {
-				p.errorf(path+".ca_file", "%v", err)
+				p.Errorf(path+".ca_file", "%v", err)
 			}
 		}
-		f.boolean("insecure_skip_verify", &s.TLS.InsecureSkipVerify)
-		f.str("server_name", &s.TLS.ServerName)
+		p.Bool(t, path, "insecure_skip_verify", &s.TLS.InsecureSkipVerify)
+		p.Str(t, path, "server_name", &s.TLS.ServerName)
 		s.WarnDays, s.CritDays = DefaultWarnDays, DefaultCritDays
-		f.integer("warn_days", 0, 3650, &s.WarnDays)
-		f.integer("crit_days", 0, 3650, &s.CritDays)
+		p.IntRange(t, path, "warn_days", 0, 3650, &s.WarnDays)
+		p.IntRange(t, path, "crit_days", 0, 3650, &s.CritDays)
 		if s.WarnDays > 0 && s.CritDays > s.WarnDays {
-			p.errorf(path+".crit_days", "%d is more than warn_days (%d)", s.CritDays, s.WarnDays)
+			p.Errorf(path+".crit_days", "%d is more than warn_days (%d)", s.CritDays, s.WarnDays)
 		}
 	}
-	return s, len(p.errs) == before
+	return s, len(p.Errs) == before
 }
 
 // target compiles the target template and checks its expansion for every matched host,
 // so that a typo in a field name or a malformed URL is a config error, not a probe that
 // fails at 3 a.m.
-func (p *parser) target(path string, f fields, s *Spec) {
-	if !f.str("target", &s.Target) {
-		if _, ok := f.t["target"]; !ok {
-			p.errorf(path, "a %s probe needs a target", s.Type)
+func (p *parser) target(t map[string]any, path string, s *Spec) {
+	if !p.Str(t, path, "target", &s.Target) {
+		if _, ok := t["target"]; !ok {
+			p.Errorf(path, "a %s probe needs a target", s.Type)
 		}
 		return
 	}
 	tmpl, err := compile(s.Target)
 	if err != nil {
-		p.errorf(path+".target", "%v", err)
+		p.Errorf(path+".target", "%v", err)
 		return
 	}
 	s.tmpl, s.tmplSrc = tmpl, s.Target
-	for _, h := range p.cfg.Hosts {
+	for _, h := range p.Cfg.Hosts {
 		if s.selected != nil && !s.selected[h.Name] {
 			continue
 		}
 		if _, err := expand(s, h); err != nil {
-			p.errorf(path+".target", "host %s: %v", h.Name, err)
+			p.Errorf(path+".target", "host %s: %v", h.Name, err)
 			return // one host shows the mistake; the rest would repeat it
 		}
 	}
@@ -328,8 +304,8 @@ func (p *parser) path(name string) string {
 			return filepath.Join(home, rest)
 		}
 	}
-	if !filepath.IsAbs(name) && len(p.cfg.Files) > 0 {
-		return filepath.Join(filepath.Dir(p.cfg.Files[0]), name)
+	if !filepath.IsAbs(name) && len(p.Cfg.Files) > 0 {
+		return filepath.Join(filepath.Dir(p.Cfg.Files[0]), name)
 	}
 	return name
 }
@@ -422,87 +398,15 @@ func unwrapURLErr(err error) error {
 	return err
 }
 
-// fields reads typed values from one probe's table, reporting mistakes at their key.
-type fields struct {
-	p    *parser
-	path string
-	t    map[string]any
-}
-
-func (f fields) key(k string) string { return f.path + "." + k }
-
-func (f fields) str(k string, dst *string) bool {
-	v, ok := f.t[k]
-	if !ok {
-		return false
-	}
-	s, ok := v.(string)
-	if !ok {
-		f.p.errorf(f.key(k), "must be a string, not %s", typeName(v))
-		return false
-	}
-	*dst = s
-	return true
-}
-
-func (f fields) boolean(k string, dst *bool) {
-	v, ok := f.t[k]
-	if !ok {
-		return
-	}
-	b, ok := v.(bool)
-	if !ok {
-		f.p.errorf(f.key(k), "must be true or false, not %s", typeName(v))
-		return
-	}
-	*dst = b
-}
-
-func (f fields) integer(k string, lo, hi int, dst *int) {
-	v, ok := f.t[k]
-	if !ok {
-		return
-	}
-	n, ok := v.(int64)
-	if !ok {
-		f.p.errorf(f.key(k), "must be an integer, not %s", typeName(v))
-		return
-	}
-	if n < int64(lo) || n > int64(hi) {
-		f.p.errorf(f.key(k), "must be %d-%d", lo, hi)
-		return
-	}
-	*dst = int(n)
-}
-
-// duration reads a Go duration ("10s", "1m30s"); zero is allowed only where it means
-// "none" (jitter).
-func (f fields) duration(k string, dst *time.Duration, zeroOK bool) bool {
+// regexp reads a regular expression.
+func (p *parser) regexp(t map[string]any, path, k string) *regexp.Regexp {
 	var s string
-	if !f.str(k, &s) {
-		return false
-	}
-	d, err := time.ParseDuration(s)
-	if err != nil {
-		f.p.errorf(f.key(k), "bad duration %q (want e.g. \"10s\", \"1m30s\")", s)
-		return false
-	}
-	if d < 0 || (d == 0 && !zeroOK) {
-		f.p.errorf(f.key(k), "must be positive, not %q", s)
-		return false
-	}
-	*dst = d
-	return true
-}
-
-func (f fields) regexp(k string) *regexp.Regexp {
-	var s string
-	if !f.str(k, &s) {
+	if !p.Str(t, path, k, &s) {
 		return nil
 	}
 	re, err := regexp.Compile(s)
 	if err != nil {
-		f.p.errorf(f.key(k), "bad regular expression: %v", strings.TrimPrefix(err.Error(), "error parsing regexp: "))
+		p.Errorf(path+"."+k, "bad regular expression: %v", strings.TrimPrefix(err.Error(), "error parsing regexp: "))
 		return nil
 	}
 	return re
@@ -510,8 +414,8 @@ func (f fields) regexp(k string) *regexp.Regexp {
 
 // statuses reads expect_status: a code (200), a class ("2xx"), a range ("200-204"), or
 // a list of those.
-func (f fields) statuses(k string) []probe.StatusRange {
-	v, ok := f.t[k]
+func (p *parser) statuses(t map[string]any, path, k string) []probe.StatusRange {
+	v, ok := t[k]
 	if !ok {
 		return nil
 	}
@@ -520,18 +424,18 @@ func (f fields) statuses(k string) []probe.StatusRange {
 		items = []any{v}
 	}
 	if len(items) == 0 {
-		f.p.errorf(f.key(k), "must list at least one status")
+		p.Errorf(path+"."+k, "must list at least one status")
 		return nil
 	}
 	var out []probe.StatusRange
 	for i, item := range items {
-		key := f.key(k)
+		key := path + "." + k
 		if isList {
 			key += "[" + strconv.Itoa(i) + "]"
 		}
 		r, err := statusRange(item)
 		if err != nil {
-			f.p.errorf(key, "%v", err)
+			p.Errorf(key, "%v", err)
 			return nil
 		}
 		out = append(out, r)
@@ -540,7 +444,7 @@ func (f fields) statuses(k string) []probe.StatusRange {
 }
 
 func statusRange(v any) (probe.StatusRange, error) {
-	bad := fmt.Errorf(`must be a status code (200), a class ("2xx") or a range ("200-204"), not %s`, typeName(v))
+	bad := fmt.Errorf(`must be a status code (200), a class ("2xx") or a range ("200-204"), not %s`, config.TOMLType(v))
 	switch v := v.(type) {
 	case int64:
 		if v < 100 || v > 599 {
@@ -569,30 +473,30 @@ func statusRange(v any) (probe.StatusRange, error) {
 
 // headers reads a table of header names to values; a value "env:NAME" is read from the
 // environment when the probe runs, so the secret never sits in the config or a Spec.
-func (f fields) headers(k string) map[string]string {
-	v, ok := f.t[k]
+func (p *parser) headers(t map[string]any, path, k string) map[string]string {
+	v, ok := t[k]
 	if !ok {
 		return nil
 	}
-	t, ok := v.(map[string]any)
+	h, ok := v.(map[string]any)
 	if !ok {
-		f.p.errorf(f.key(k), "must be a table of header names to values, not %s", typeName(v))
+		p.Errorf(path+"."+k, "must be a table of header names to values, not %s", config.TOMLType(v))
 		return nil
 	}
-	out := make(map[string]string, len(t))
-	for name, val := range t {
-		key := f.key(k) + "." + name
+	out := make(map[string]string, len(h))
+	for name, val := range h {
+		key := path + "." + k + "." + name
 		if !validToken(name) {
-			f.p.errorf(key, "%q is not a valid header name", name)
+			p.Errorf(key, "%q is not a valid header name", name)
 			continue
 		}
 		s, ok := val.(string)
 		if !ok {
-			f.p.errorf(key, "must be a string, not %s", typeName(val))
+			p.Errorf(key, "must be a string, not %s", config.TOMLType(val))
 			continue
 		}
 		if env, ok := strings.CutPrefix(s, probe.EnvPrefix); ok && !validEnvName(env) {
-			f.p.errorf(key, "%q is not an environment variable name", env)
+			p.Errorf(key, "%q is not an environment variable name", env)
 			continue
 		}
 		out[http.CanonicalHeaderKey(name)] = s
@@ -625,22 +529,4 @@ func validEnvName(s string) bool {
 		}
 	}
 	return true
-}
-
-func typeName(v any) string {
-	switch v.(type) {
-	case string:
-		return "a string"
-	case int64:
-		return "an integer"
-	case float64:
-		return "a float"
-	case bool:
-		return "a boolean"
-	case map[string]any:
-		return "a table"
-	case []any, []map[string]any:
-		return "an array"
-	}
-	return "a date-time"
 }
