@@ -208,10 +208,12 @@ func (m Model) update(msg tea.Msg) (Model, tea.Cmd) {
 		m, icmd := m.updatePane(views.PaneIncidents, msg)
 		return m, tea.Batch(cmd, icmd, m.waitForReports())
 	case logsview.LinesMsg:
-		// Lines that matched a configured marker also raise incidents.
+		// Lines that matched a configured marker also mark their host's row in the fleet
+		// pane and raise incidents. The root re-arms the one wait on the engine.
 		m, cmd := m.updatePane(views.PaneLogs, msg)
+		m, fcmd := m.updatePane(views.PaneFleet, msg)
 		m, icmd := m.updatePane(views.PaneIncidents, msg)
-		return m, tea.Batch(cmd, icmd, m.waitForLines())
+		return m, tea.Batch(cmd, fcmd, icmd, m.waitForLines())
 	}
 	// Anything else is some pane's own result (command output, a stream's batch). It is
 	// addressed to its pane by type and request id (DESIGN.md §10.5), so every pane gets

@@ -24,18 +24,27 @@ import (
 // are mostly noise at 100 ticks a second; longer ones would make the first poll slow.
 const cpuWindow = 200 * time.Millisecond
 
-// Collector samples this machine's metrics. It remembers the previous CPU (and process)
-// times, so a poll measures CPU over the interval since the one before and does not
-// sleep: only the first call, or one following the previous within cpuWindow, waits.
-// A Collector is safe for concurrent use.
+// Collector samples this machine's metrics. It remembers the previous CPU (and process
+// and network) counters, so a poll measures CPU over the interval since the one before
+// and does not sleep: only the first call, or one following the previous within
+// cpuWindow, waits. A Collector is safe for concurrent use.
 type Collector struct {
-	cpuMu   sync.Mutex
-	prevCPU cpu.TimesStat
-	prevAt  time.Time // zero until the first sample
+	cpuMu     sync.Mutex
+	prevCPU   cpu.TimesStat
+	prevCores []cpu.TimesStat // per logical CPU, read with prevCPU; nil when not read
+	prevAt    time.Time       // zero until the first sample
 
 	procMu    sync.Mutex
 	prevProcs map[int32]float64 // pid → user+system seconds
 	procsAt   time.Time
+
+	netMu   sync.Mutex
+	prevNet map[string]InterfaceCounters // nil until the first reading
+	netAt   time.Time
+
+	// noExtras leaves out what Judge never reads (per-core CPU, network rates, the
+	// busiest processes), for measuring what the extras cost.
+	noExtras bool
 
 	// wait, when set, replaces sleep for waiting out the CPU window: tests use it to
 	// see whether a call waited, which wall-clock timing on a loaded machine cannot tell.
@@ -63,6 +72,11 @@ func Collect(ctx context.Context) (health.Metrics, error) {
 // Collect samples this machine. Like health.ParseRemote it returns whatever it could
 // measure: fields it could not are named in Metrics.Missing, and the error (non-nil
 // exactly then) wraps a *health.MissingError with the causes.
+//
+// It also fills the extras (PerCore, Net, Procs) over the same interval as the CPU
+// figure; see extras.go. An extra that cannot be measured is left empty and never named
+// in Missing or the error: it is detail for the operator, and must not change how the
+// host is judged.
 func (c *Collector) Collect(ctx context.Context) (health.Metrics, error) {
 	m := health.Metrics{Time: time.Now()}
 	var errs []error
@@ -72,10 +86,19 @@ func (c *Collector) Collect(ctx context.Context) (health.Metrics, error) {
 		errs = append(errs, fmt.Errorf("%s: %w", field, err))
 	}
 
-	if pct, err := c.cpuPercent(ctx); err != nil {
+	extras := !c.noExtras
+	if extras {
+		// Before the CPU wait, so that a first call measures the extras over it too.
+		c.primeExtras(ctx)
+	}
+	if pct, perCore, err := c.cpuSample(ctx, extras); err != nil {
 		fail(health.FieldCPU, err)
 	} else {
-		m.CPUPercent = pct
+		m.CPUPercent, m.PerCore = pct, perCore
+	}
+	if extras && ctx.Err() == nil {
+		m.Procs = c.busiest(ctx, topProcs)
+		m.Net = c.netRates(ctx)
 	}
 	if n, err := cpu.CountsWithContext(ctx, true); err != nil || n < 1 {
 		fail(health.FieldCores, cmp.Or(err, errors.New("no CPU counted")))
@@ -122,45 +145,67 @@ func (c *Collector) Collect(ctx context.Context) (health.Metrics, error) {
 	return m, errors.Join(append([]error{&health.MissingError{Fields: slices.Clone(missing)}}, errs...)...)
 }
 
-// cpuPercent returns the busy share of all CPUs since the previous call, first waiting
-// until at least cpuWindow has passed since it.
-func (c *Collector) cpuPercent(ctx context.Context) (float64, error) {
+// cpuSample returns the busy share of all CPUs since the previous call, first waiting
+// until at least cpuWindow has passed since it. With perCore set it also returns each
+// logical CPU's share over the same interval (nil when that could not be measured).
+func (c *Collector) cpuSample(ctx context.Context, perCore bool) (float64, []float64, error) {
 	c.cpuMu.Lock()
 	defer c.cpuMu.Unlock()
 	if c.prevAt.IsZero() {
 		t, err := cpuTotal(ctx)
 		if err != nil {
-			return 0, err
+			return 0, nil, err
 		}
-		c.prevCPU, c.prevAt = t, time.Now()
+		c.prevCPU, c.prevAt, c.prevCores = t, time.Now(), nil
+		if perCore {
+			c.prevCores = coreTimes(ctx)
+		}
 	}
 	if err := c.waitWindow(ctx, c.prevAt); err != nil {
-		return 0, err
+		return 0, nil, err
 	}
 	cur, err := cpuTotal(ctx)
 	if err != nil {
-		return 0, err
+		return 0, nil, err
+	}
+	var curCores []cpu.TimesStat
+	if perCore {
+		curCores = coreTimes(ctx)
 	}
 	now := time.Now()
-	prev := c.prevCPU
-	c.prevCPU, c.prevAt = cur, now
+	prev, prevCores := c.prevCPU, c.prevCores
+	c.prevCPU, c.prevCores, c.prevAt = cur, curCores, now
 
-	busy := func(t cpu.TimesStat) (idle, total float64) {
-		// Guest time is already inside user and nice, so it is not added again.
-		idle = t.Idle + t.Iowait
-		return idle, idle + t.User + t.Nice + t.System + t.Irq + t.Softirq + t.Steal
+	pct, ok := busyPercent(prev, cur)
+	if !ok {
+		idle0, total0 := idleTotal(prev)
+		idle1, total1 := idleTotal(cur)
+		return 0, nil, fmt.Errorf("CPU counters did not advance (%.2f s of %.2f s idle)", idle1-idle0, total1-total0)
 	}
-	idle0, total0 := busy(prev)
-	idle1, total1 := busy(cur)
+	return pct, coresPercent(prevCores, curCores), nil
+}
+
+// idleTotal returns the idle and the total seconds of a CPU times sample.
+func idleTotal(t cpu.TimesStat) (idle, total float64) {
+	// Guest time is already inside user and nice, so it is not added again.
+	idle = t.Idle + t.Iowait
+	return idle, idle + t.User + t.Nice + t.System + t.Irq + t.Softirq + t.Steal
+}
+
+// busyPercent is the busy share between two samples of the same CPU (or of all), false
+// when the counters did not advance.
+func busyPercent(prev, cur cpu.TimesStat) (float64, bool) {
+	idle0, total0 := idleTotal(prev)
+	idle1, total1 := idleTotal(cur)
 	dTotal, dIdle := total1-total0, idle1-idle0
-	if dTotal <= 0 {
-		return 0, fmt.Errorf("CPU counters did not advance (%.2f s of %.2f s idle)", dIdle, dTotal)
+	if !(dTotal > 0) {
+		return 0, false
 	}
 	// The kernel's iowait counter may step backwards and the counters are summed as
 	// floats, so an idle machine can show idle a hair above total: that is 0% busy, not
 	// an error.
 	dIdle = min(max(dIdle, 0), dTotal)
-	return (dTotal - dIdle) / dTotal * 100, nil
+	return (dTotal - dIdle) / dTotal * 100, true
 }
 
 func cpuTotal(ctx context.Context) (cpu.TimesStat, error) {

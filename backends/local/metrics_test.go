@@ -233,19 +233,80 @@ func BenchmarkListeningPorts(b *testing.B) {
 	})
 }
 
-// BenchmarkCollect measures a poll's own cost. The previous CPU sample is replaced by
-// one from boot, aged past the window, so no call waits, as for a poller that runs every
-// second or so.
+// BenchmarkCollect measures a poll's own cost, without the extras (base) and with them
+// (extras), then each extra alone. The previous CPU sample is replaced by one from boot,
+// aged past the window, so no call waits, as for a poller that runs every second or so;
+// the previous process sample is aged likewise, so the processes are ranked every time.
 func BenchmarkCollect(b *testing.B) {
-	c := NewCollector()
 	ctx := context.Background()
-	if _, err := c.Collect(ctx); err != nil {
-		b.Fatal(err)
-	}
-	for b.Loop() {
+	age := func(c *Collector) {
 		c.prevCPU, c.prevAt = cpu.TimesStat{}, time.Now().Add(-cpuWindow)
-		if _, err := c.Collect(ctx); err != nil {
-			b.Fatal(err)
-		}
+		c.procsAt = time.Now().Add(-cpuWindow)
 	}
+	for _, bc := range []struct {
+		name     string
+		noExtras bool
+	}{{"base", true}, {"extras", false}} {
+		b.Run(bc.name, func(b *testing.B) {
+			c := &Collector{noExtras: bc.noExtras}
+			if _, err := c.Collect(ctx); err != nil {
+				b.Fatal(err)
+			}
+			for b.Loop() {
+				age(c)
+				if _, err := c.Collect(ctx); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+	b.Run("percore", func(b *testing.B) {
+		prev := coreTimes(ctx)
+		for b.Loop() {
+			cur := coreTimes(ctx)
+			if coresPercent(prev, cur) == nil {
+				b.Fatal("no per-core figures")
+			}
+		}
+	})
+	b.Run("net", func(b *testing.B) {
+		c := NewCollector()
+		c.primeExtras(ctx)
+		for b.Loop() {
+			c.netRates(ctx)
+		}
+	})
+	b.Run("procs", func(b *testing.B) {
+		c := NewCollector()
+		c.primeExtras(ctx)
+		for b.Loop() {
+			age(c)
+			if c.busiest(ctx, topProcs) == nil {
+				b.Fatal("no processes")
+			}
+		}
+	})
+}
+
+// BenchmarkProcTimes compares reading /proc/PID/stat directly with gopsutil's process
+// walk, which opens each stat file three times and re-reads the boot time per process.
+func BenchmarkProcTimes(b *testing.B) {
+	ctx := context.Background()
+	if _, err := procTimesLinux(ctx); err != nil {
+		b.Skip(err)
+	}
+	b.Run("proc", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := procTimesLinux(ctx); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("gopsutil", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := procTimesGopsutil(ctx); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 }

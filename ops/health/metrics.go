@@ -34,6 +34,46 @@ type Metrics struct {
 	// Missing names the fields (Field* constants) that could not be measured or may be
 	// incomplete. Their values above are zero or partial, and Judge does not vouch for them.
 	Missing []string
+
+	// The extras below are detail for the operator, not for judgement: only some sources
+	// measure them (today the local host's collector), Judge never reads them, and one
+	// that could not be measured is simply left empty rather than named in Missing, so it
+	// can never turn a host Unknown. Empty extras are left out of JSON, so a sample from a
+	// source that does not measure them serialises as it did before they existed.
+
+	// PerCore is the busy share of each logical CPU over the same interval as
+	// CPUPercent, 0–100, in CPU order (cpu0 first).
+	PerCore []float64 `json:",omitempty"`
+	// Net holds the traffic rates of the network interfaces that ever carried any, over
+	// the interval since the source's previous sample, sorted by name with loopback last.
+	Net []NetRate `json:",omitempty"`
+	// Procs are the processes that used the most CPU over the sampling interval, busiest
+	// first. Their command lines are already redacted and cut by the source.
+	Procs []Proc `json:",omitempty"`
+}
+
+// NetRate is one network interface's traffic, in units per second.
+type NetRate struct {
+	Name                 string
+	RxBytes, TxBytes     float64 // bytes per second
+	RxPackets, TxPackets float64 // packets per second
+	RxErrors, TxErrors   float64 // errors per second
+	RxDrops, TxDrops     float64 // dropped packets per second
+}
+
+// Proc is one process as the busiest-processes list shows it.
+type Proc struct {
+	PID  int32
+	Name string // the short name the kernel keeps (comm)
+	User string
+	// CPUPercent is the CPU the process used over the sampling interval, where 100 is one
+	// core busy: a process busy on four cores reads 400, as in top.
+	CPUPercent float64
+	RSS        uint64 // resident memory, bytes
+	// Command is the command line with secrets masked (see ops/redact) and cut to a
+	// bounded length; empty for kernel threads. It is text from the host: a renderer must
+	// still make it safe for the terminal.
+	Command string
 }
 
 // Field names used in Metrics.Missing.

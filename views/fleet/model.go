@@ -1,13 +1,14 @@
 // Package fleet is the live fleet-health pane: one row per inventory host with its status
 // (symbol and word), CPU with a sparkline of its history, memory, the fullest disk, load,
-// listening ports, probes, when it was last seen and why it is not healthy; sorting,
-// grouping by tag, a live filter, marks that hand hosts to the exec pane, and a detail
-// view of one host.
+// listening ports, probes, when it was last seen and why it is not healthy, with a badge
+// for the log markers its lines raised (oom, panic…); sorting, grouping by tag, a live
+// filter, marks that hand hosts to the exec pane, and a detail view of one host.
 //
 // The pane follows DESIGN.md §3 and §10: Update is a pure function of the model and a
-// message (reports and the time arrive as messages, HostsPolledMsg and views.ClockMsg);
-// the sorted and filtered order is computed in Update so View only reads; renderers in
-// render.go are pure functions of a host, the styles and a width.
+// message (reports, flagged log lines and the time arrive as messages: HostsPolledMsg,
+// the logs pane's LinesMsg and views.ClockMsg); the sorted and filtered order is computed
+// in Update so View only reads; renderers in render.go are pure functions of a host, the
+// styles and a width.
 //
 // Keys come from keymap.Fleet (rebindable, help drawn from them). Esc is handled here as
 // the key itself rather than a binding: the root passes the pane esc only when nothing
@@ -35,10 +36,12 @@ import (
 	"github.com/opsconsole/opsconsole/ops/fleet"
 	"github.com/opsconsole/opsconsole/ops/gather"
 	"github.com/opsconsole/opsconsole/ops/health"
+	"github.com/opsconsole/opsconsole/ops/logs"
 	"github.com/opsconsole/opsconsole/ops/probes"
 	"github.com/opsconsole/opsconsole/sessions"
 	"github.com/opsconsole/opsconsole/themes"
 	"github.com/opsconsole/opsconsole/views"
+	logsview "github.com/opsconsole/opsconsole/views/logs"
 )
 
 // historyLen is how many samples each host keeps per charted metric: the detail chart is
@@ -103,6 +106,18 @@ type host struct {
 	probeWorst health.Status   // the worst of them, for the column's colour
 	alerts     []prom.Alert    // firing on the host
 	marked     bool
+
+	// markers are the log markers seen on the host (lines that matched a configured
+	// [[logs]] marker), most recent first once refreshed. badge is the row's reason prefix
+	// made from them ("⚑ oom×3 panic×1") and reasonText the reason cell's text, the badge
+	// before the first reason; both are rebuilt in Update when markers or reasons change,
+	// so drawing a row only reads them. markerLast is the latest hit's time, which decides
+	// the badge's ink against the clock.
+	markers      []markerHit
+	badge        string
+	reasonText   string
+	markerLast   time.Time
+	markersDirty bool // touched by the batch being applied
 }
 
 // statusWord is the word the row shows and the filter matches: the health status, or
@@ -122,6 +137,10 @@ func (h *host) refreshHay() {
 	for _, r := range h.reasons {
 		b.WriteByte(0)
 		b.WriteString(strings.ToLower(r))
+	}
+	for _, k := range h.markers {
+		b.WriteByte(0)
+		b.WriteString(strings.ToLower(k.name))
 	}
 	h.hay = b.String()
 	h.hayStale = false
@@ -498,12 +517,146 @@ func merge(h *host, r *fleet.Report) (changes, bool) {
 		}
 	}
 	h.alerts = r.Alerts
+	if h.badge != "" {
+		h.refreshReasonText() // only hosts with markers pay for it
+	}
 	ch.status = h.statusWord() != oldWord
 	if ch.status || !slices.Equal(oldReasons, h.reasons) {
 		h.hayStale = true
 		ch.hay = true
 	}
 	return ch, true
+}
+
+// Log markers. A line the logs engine flagged (it matched a configured [[logs]] marker,
+// e.g. "oom") raises a badge on its host's row and a section in the host's detail view.
+// Hits are kept per host and marker name: how many, the first and the latest time, and
+// the latest line. They are bounded: at most maxMarkers names per host (the least recent
+// goes), and the line is capped at maxMarkerLine bytes and cleaned for the terminal once,
+// when it arrives.
+const (
+	// markerWindow is how long after its latest hit a badge is drawn in the warn ink;
+	// after it the badge stays, faint, as history.
+	markerWindow  = 15 * time.Minute
+	maxMarkers    = 8
+	maxMarkerLine = 512
+)
+
+// markerHit is one marker's hits on one host.
+type markerHit struct {
+	name        string // the marker's name as the engine flagged it
+	word        string // name cleaned for the terminal, as the row and the detail show it
+	count       int
+	first, last time.Time // by the lines' own time stamps, else when they were read
+	line        string    // the line with the latest time, cleaned and capped
+}
+
+// applyLines folds a batch of log lines into the hosts' marker hits. Most batches hold
+// no flagged line and cost one scan. Lines for a host the pane has no row for are
+// ignored: the logs engine streams from inventory hosts, and a marker must not invent a
+// row.
+func (m *Model) applyLines(lines []logs.Line) {
+	first := slices.IndexFunc(lines, func(l logs.Line) bool { return l.Flag != "" })
+	if first < 0 {
+		return
+	}
+	var touched []*host
+	renamed := false
+	for i := first; i < len(lines); i++ {
+		l := &lines[i]
+		if l.Flag == "" {
+			continue
+		}
+		idx, ok := m.byName[l.Host]
+		if !ok {
+			continue
+		}
+		h := m.hosts[idx]
+		if !h.markersDirty {
+			h.markersDirty = true
+			touched = append(touched, h)
+		}
+		renamed = h.addMarker(l) || renamed
+	}
+	for _, h := range touched {
+		h.markersDirty = false
+		h.refreshBadge()
+	}
+	if renamed && m.filtering() {
+		m.rebuild() // a new marker name may make a host match the filter, or stop it
+	}
+}
+
+// addMarker counts one flagged line and reports whether the host's set of marker names
+// changed (which the filter searches).
+func (h *host) addMarker(l *logs.Line) bool {
+	at := l.Time
+	if at.IsZero() {
+		at = l.Received
+	}
+	named := false
+	i := slices.IndexFunc(h.markers, func(k markerHit) bool { return k.name == l.Flag })
+	if i < 0 {
+		if len(h.markers) >= maxMarkers {
+			oldest := 0
+			for j, k := range h.markers {
+				if k.last.Before(h.markers[oldest].last) {
+					oldest = j
+				}
+			}
+			h.markers = slices.Delete(h.markers, oldest, oldest+1)
+		}
+		h.markers = append(h.markers, markerHit{name: l.Flag, word: markerWord(l.Flag), first: at, last: at})
+		i = len(h.markers) - 1
+		named = true
+		h.hayStale = true
+	}
+	k := &h.markers[i]
+	k.count++
+	if at.Before(k.first) {
+		k.first = at
+	}
+	// Lines from several sources need not arrive in time order: the latest line is the
+	// one with the latest time, so it always matches the time shown beside it.
+	if !at.Before(k.last) {
+		k.last = at
+		text := l.Message
+		if text == "" {
+			text = l.Raw
+		}
+		k.line = markerLine(text)
+	}
+	return named
+}
+
+// refreshBadge orders the host's markers most recent first and rebuilds the badge.
+func (h *host) refreshBadge() {
+	if len(h.markers) == 0 {
+		h.badge, h.markerLast = "", time.Time{}
+		h.refreshReasonText()
+		return
+	}
+	slices.SortStableFunc(h.markers, func(a, b markerHit) int {
+		if c := b.last.Compare(a.last); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.name, b.name)
+	})
+	h.markerLast = h.markers[0].last
+	h.badge = markerBadge(h.markers)
+	h.refreshReasonText()
+}
+
+// refreshReasonText puts the badge before the first reason, for the reason cell.
+func (h *host) refreshReasonText() {
+	switch {
+	case h.badge == "":
+		h.reasonText = ""
+	case len(h.reasons) == 0:
+		h.reasonText = h.badge
+	default:
+		h.reasonText = h.badge + " · " + h.reasons[0]
+	}
 }
 
 // recount refreshes the counts per status the header and the pane's top line show.
@@ -788,13 +941,16 @@ func (m *Model) setFilter(q string) {
 	m.rebuild()
 }
 
-// Update merges reports, takes the time and answers keys. It does no I/O and reads no
-// clock: everything it knows arrives in msg.
+// Update merges reports and the log lines that matched a marker, takes the time and
+// answers keys. It does no I/O and reads no clock: everything it knows arrives in msg.
 func (m Model) Update(msg tea.Msg) (Model, tea.Cmd) {
 	switch msg := msg.(type) {
 	case HostsPolledMsg:
 		m.server = msg.Server
 		m.applyReports(msg.Reports)
+		m.clampDetail()
+	case logsview.LinesMsg:
+		m.applyLines(msg.Lines)
 		m.clampDetail()
 	case views.ClockMsg:
 		m.now = msg.Now

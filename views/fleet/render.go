@@ -201,11 +201,14 @@ func renderHostRow(h *host, l layout, p *palette, now time.Time, selected bool) 
 		}
 		text, k := hostCell(h, c.col, c.w, p, now, selected)
 		cell := fit(text, c.w, colSpecs[c.col].right)
-		if selected || text == "" {
+		switch {
+		case selected || text == "":
 			b.WriteString(cell)
-			continue
+		case c.col == colReason && h.badge != "":
+			b.WriteString(paintBadge(cell, h.badge, markerInk(h.markerLast, now, p), k))
+		default:
+			b.WriteString(k.paint(cell))
 		}
-		b.WriteString(k.paint(cell))
 	}
 	if selected {
 		return p.selected.paint(b.String())
@@ -282,6 +285,9 @@ func hostCell(h *host, c column, w int, p *palette, now time.Time, selected bool
 		}
 		return seenText(h.seen, now), p.row
 	case colReason:
+		if h.badge != "" {
+			return h.reasonText, p.row // the log-marker badge, then the first reason
+		}
 		if len(h.reasons) == 0 {
 			return "", p.row
 		}

@@ -92,6 +92,7 @@ func renderDetail(h *host, s themes.Styles, now time.Time, width int, srv fleet.
 			add("  ", alertLine(a, s, now))
 		}
 	}
+	out = append(out, markerLines(h, s, now, width)...)
 
 	mt := h.metrics
 	note := ""
@@ -166,6 +167,7 @@ func renderDetail(h *host, s themes.Styles, now time.Time, width int, srv fleet.
 			add("  ", metric.Render(l))
 		}
 	}
+	out = append(out, renderLocal(mt, s, width, h.stale)...) // per core, network, processes: render_local.go
 
 	cw := max(min(width-8, historyLen), 1)
 	for _, c := range []struct {
