@@ -38,7 +38,7 @@ func load(t *testing.T, name string) themes.Theme {
 }
 
 // sample draws a little of every kind of thing the console shows, the way views will.
-func sample(s themes.Styles) string {
+func sample(s *themes.Styles) string {
 	var b strings.Builder
 	line := func(parts ...string) { b.WriteString(strings.Join(parts, " ") + "\n") }
 

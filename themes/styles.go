@@ -7,7 +7,8 @@ import (
 )
 
 // Styles are the ready styles views draw with, built once from a Theme by Build and
-// passed down to every pane. Views style text only through these (DESIGN.md §10.12).
+// passed down to every pane by pointer: the set is some 30 KB, and models are values
+// copied on every message, so each holds the one shared, never-mutated set. Views style text only through these (DESIGN.md §10.12).
 //
 // Every status style goes with a symbol or a word in the view (✓ ok, ▲ warn, ✗ crit,
 // ▼ down, ? unknown): colour only reinforces what the text already says.
@@ -92,13 +93,13 @@ type HelpStyles struct {
 
 // Build makes the styles of t for lipgloss' default renderer (the terminal the program
 // runs in).
-func Build(t Theme) Styles {
+func Build(t Theme) *Styles {
 	return BuildFor(lipgloss.DefaultRenderer(), t)
 }
 
 // BuildFor makes the styles of t for renderer r. Tests use it with a renderer of a fixed
 // colour profile and background, so they neither depend on nor change global state.
-func BuildFor(r *lipgloss.Renderer, t Theme) Styles {
+func BuildFor(r *lipgloss.Renderer, t Theme) *Styles {
 	base := r.NewStyle()
 	fg := func(c lipgloss.TerminalColor) lipgloss.Style {
 		if isNone(c) {
@@ -133,7 +134,7 @@ func BuildFor(r *lipgloss.Renderer, t Theme) Styles {
 		return s
 	}
 
-	s := Styles{Theme: t}
+	s := &Styles{Theme: t}
 	s.Text = fg(t.Text)
 	s.Faint = plain(fg(t.Faint), t.Faint, lipgloss.Style.Faint)
 	s.Accent = plain(fg(t.Accent), t.Accent, lipgloss.Style.Bold)
@@ -204,7 +205,7 @@ func BuildFor(r *lipgloss.Renderer, t Theme) Styles {
 
 // HostColor returns the style of the i-th host in the logs pane; it cycles through the
 // palette, so any index (even a negative hash) is valid.
-func (s Styles) HostColor(i int) lipgloss.Style {
+func (s *Styles) HostColor(i int) lipgloss.Style {
 	i %= HostColors
 	if i < 0 {
 		i += HostColors
@@ -214,7 +215,7 @@ func (s Styles) HostColor(i int) lipgloss.Style {
 
 // Level returns the style of a log level as log sources spell it (debug, info, warn,
 // warning, error, err, fatal, panic, crit, ...); an unknown level is plain text.
-func (s Styles) Level(level string) lipgloss.Style {
+func (s *Styles) Level(level string) lipgloss.Style {
 	switch strings.ToLower(strings.TrimSpace(level)) {
 	case "trace", "debug", "dbg":
 		return s.LevelDebug
@@ -232,7 +233,7 @@ func (s Styles) Level(level string) lipgloss.Style {
 
 // Status returns the style of a health status word (ok, warn, crit, down, unknown and
 // their usual synonyms); anything else is unknown.
-func (s Styles) Status(status string) lipgloss.Style {
+func (s *Styles) Status(status string) lipgloss.Style {
 	switch strings.ToLower(strings.TrimSpace(status)) {
 	case "ok", "up", "healthy", "pass", "passing":
 		return s.StatusOK

@@ -78,7 +78,7 @@ func (m Model) openGate(req views.ConfirmActionMsg) (Model, tea.Cmd) {
 
 // layout fits the modal into a body of bw x bh: the plan is wrapped to the modal's width
 // and scrolls when it is taller than the room left.
-func (g *gateModal) layout(bw, bh int, s themes.Styles) {
+func (g *gateModal) layout(bw, bh int, s *themes.Styles) {
 	if !g.active {
 		return
 	}
@@ -195,7 +195,7 @@ func cancelled(req views.ConfirmActionMsg, reason string) tea.Cmd {
 // view draws the modal. Danger shows by shape as well as colour: the double border of
 // ModalDanger and the words CONFIRM or READ-ONLY.
 // question is the keypress answer line, drawn by the root from the bindings in force.
-func (g gateModal) view(s themes.Styles, question string) string {
+func (g gateModal) view(s *themes.Styles, question string) string {
 	a := g.req.Action
 	n := a.BlastRadius()
 	hosts := plural(n, "host")

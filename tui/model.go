@@ -62,7 +62,7 @@ type Options struct {
 	// IncidentDeps feed the incidents pane (runbooks, heal rules, the audit log).
 	IncidentDeps incidents.Deps
 	Keys         keymap.Map
-	Styles       themes.Styles
+	Styles       *themes.Styles
 	// ReadOnly refuses every Action at the gate. Keys.SetReadOnly should agree with it;
 	// the gate refuses on this flag alone, whatever the keys say.
 	ReadOnly bool
@@ -82,7 +82,7 @@ type Options struct {
 type Model struct {
 	opt    Options
 	keys   keymap.Map
-	styles themes.Styles
+	styles *themes.Styles
 
 	width, height int
 	// now is the time of the last ClockMsg; the header's clock shows it.
@@ -102,6 +102,8 @@ type Model struct {
 	palette  palette
 	gate     gateModal
 	flash    flash
+
+	memo *chromeMemo
 }
 
 // flash is the status line's message and how many ticks it has left.
@@ -122,6 +124,9 @@ func New(opt Options) Model {
 	if opt.QueryDeps.Ctx == nil {
 		opt.QueryDeps.Ctx = opt.Ctx
 	}
+	if opt.Styles == nil {
+		opt.Styles = defaultStyles()
+	}
 	h := help.New()
 	h.Styles = help.Styles(opt.Styles.Help)
 	return Model{
@@ -136,6 +141,7 @@ func New(opt Options) Model {
 		query:     query.New(opt.QueryDeps, opt.Keys.Query, opt.Styles),
 		help:      h,
 		palette:   newPalette(opt.Styles, opt.Hosts),
+		memo:      &chromeMemo{},
 	}
 }
 
@@ -183,7 +189,7 @@ func (m Model) update(msg tea.Msg) (Model, tea.Cmd) {
 				m.flash = flash{}
 			}
 		}
-		m, cmd := m.broadcast(msg)
+		cmd := m.broadcast(msg)
 		return m, tea.Batch(cmd, tick())
 	case views.FlashMsg:
 		return m.flashMsg(msg.Text, msg.Err), nil
@@ -193,32 +199,32 @@ func (m Model) update(msg tea.Msg) (Model, tea.Cmd) {
 		return m.focusPane(msg.Pane), nil
 	case views.OpenExecMsg:
 		m = m.focusPane(views.PaneExec)
-		return m.updatePane(views.PaneExec, msg)
+		return m, m.updatePane(views.PaneExec, msg)
 	case views.RunQueryMsg:
 		m = m.focusPane(views.PaneQuery)
-		return m.updatePane(views.PaneQuery, msg)
+		return m, m.updatePane(views.PaneQuery, msg)
 	case views.ConfirmActionMsg:
 		return m.openGate(msg)
 	case views.ActionCancelledMsg:
-		return m.updatePane(msg.Pane, msg)
+		return m, m.updatePane(msg.Pane, msg)
 	case fleet.HostsPolledMsg:
 		// The root re-arms the wait, so exactly one wait is ever pending on the monitor.
 		// The incidents pane judges the same reports.
-		m, cmd := m.updatePane(views.PaneFleet, msg)
-		m, icmd := m.updatePane(views.PaneIncidents, msg)
+		cmd := m.updatePane(views.PaneFleet, msg)
+		icmd := m.updatePane(views.PaneIncidents, msg)
 		return m, tea.Batch(cmd, icmd, m.waitForReports())
 	case logsview.LinesMsg:
 		// Lines that matched a configured marker also mark their host's row in the fleet
 		// pane and raise incidents. The root re-arms the one wait on the engine.
-		m, cmd := m.updatePane(views.PaneLogs, msg)
-		m, fcmd := m.updatePane(views.PaneFleet, msg)
-		m, icmd := m.updatePane(views.PaneIncidents, msg)
+		cmd := m.updatePane(views.PaneLogs, msg)
+		fcmd := m.updatePane(views.PaneFleet, msg)
+		icmd := m.updatePane(views.PaneIncidents, msg)
 		return m, tea.Batch(cmd, fcmd, icmd, m.waitForLines())
 	}
 	// Anything else is some pane's own result (command output, a stream's batch). It is
 	// addressed to its pane by type and request id (DESIGN.md §10.5), so every pane gets
 	// it and each keeps only its own.
-	return m.broadcast(msg)
+	return m, m.broadcast(msg)
 }
 
 // handleKey applies the key precedence: ctrl+c, then whatever modal or input has focus,
@@ -236,7 +242,7 @@ func (m Model) handleKey(msg tea.KeyMsg) (Model, tea.Cmd) {
 	case m.showHelp:
 		return m.helpKey(msg), nil
 	case m.paneInputFocused():
-		return m.updatePane(m.focus, msg)
+		return m, m.updatePane(m.focus, msg)
 	}
 
 	g := m.keys.Global
@@ -264,7 +270,7 @@ func (m Model) handleKey(msg tea.KeyMsg) (Model, tea.Cmd) {
 	if reason, ok := m.keys.DisabledReasonIn(scope(m.focus), msg); ok {
 		return m.flashMsg(reason, true), nil
 	}
-	return m.updatePane(m.focus, msg)
+	return m, m.updatePane(m.focus, msg)
 }
 
 func (m Model) helpKey(msg tea.KeyMsg) Model {
@@ -349,8 +355,10 @@ func (m Model) bodySize() (int, int) {
 
 // updatePane hands msg to one pane. The panes are concrete types, so this is a switch
 // rather than an interface call: each gets back its own type, with no assertion after
-// Update (DESIGN.md §10.3).
-func (m Model) updatePane(p views.PaneID, msg tea.Msg) (Model, tea.Cmd) {
+// Update (DESIGN.md §10.3). It changes m in place: the caller holds its own copy (Update's
+// receiver), and copying the whole root for each pane a message visits cost more than
+// the panes' own work.
+func (m *Model) updatePane(p views.PaneID, msg tea.Msg) tea.Cmd {
 	var cmd tea.Cmd
 	switch p {
 	case views.PaneFleet:
@@ -366,45 +374,102 @@ func (m Model) updatePane(p views.PaneID, msg tea.Msg) (Model, tea.Cmd) {
 	case views.PaneQuery:
 		m.query, cmd = m.query.Update(msg)
 	}
-	return m, cmd
+	return cmd
 }
 
-func (m Model) broadcast(msg tea.Msg) (Model, tea.Cmd) {
+func (m *Model) broadcast(msg tea.Msg) tea.Cmd {
 	cmds := make([]tea.Cmd, 0, views.NumPanes)
 	for p := range views.NumPanes {
-		var cmd tea.Cmd
-		m, cmd = m.updatePane(p, msg)
-		cmds = append(cmds, cmd)
+		cmds = append(cmds, m.updatePane(p, msg))
 	}
-	return m, tea.Batch(cmds...)
+	return tea.Batch(cmds...)
 }
 
-// pane is what the root reads from a pane to draw it: a read-only view of the concrete
-// value, taken fresh each time, never stored and never asserted back.
-type pane interface {
-	View() string
-	Title() string
-	InputFocused() bool
-	help.KeyMap
-}
-
-func (m Model) pane(p views.PaneID) pane {
+// The root reads a pane through these switches rather than through an interface: each
+// calls the concrete pane's method where it lies in m, where boxing the pane into an
+// interface put a copy of it on the heap each time a frame asked for its title or keys
+// (DESIGN.md §10.3: concrete panes, no assertions).
+func (m *Model) paneView(p views.PaneID) string {
 	switch p {
 	case views.PaneFleet:
-		return m.fleet
+		return m.fleet.View()
 	case views.PaneExec:
-		return m.exec
+		return m.exec.View()
 	case views.PaneLogs:
-		return m.logs
+		return m.logs.View()
 	case views.PaneRollouts:
-		return m.rollouts
+		return m.rollouts.View()
 	case views.PaneQuery:
-		return m.query
+		return m.query.View()
 	}
-	return m.incidents
+	return m.incidents.View()
 }
 
-func (m Model) paneInputFocused() bool { return m.pane(m.focus).InputFocused() }
+func (m *Model) paneTitle(p views.PaneID) string {
+	switch p {
+	case views.PaneFleet:
+		return m.fleet.Title()
+	case views.PaneExec:
+		return m.exec.Title()
+	case views.PaneLogs:
+		return m.logs.Title()
+	case views.PaneRollouts:
+		return m.rollouts.Title()
+	case views.PaneQuery:
+		return m.query.Title()
+	}
+	return m.incidents.Title()
+}
+
+func (m *Model) paneShortHelp(p views.PaneID) []key.Binding {
+	switch p {
+	case views.PaneFleet:
+		return m.fleet.ShortHelp()
+	case views.PaneExec:
+		return m.exec.ShortHelp()
+	case views.PaneLogs:
+		return m.logs.ShortHelp()
+	case views.PaneRollouts:
+		return m.rollouts.ShortHelp()
+	case views.PaneQuery:
+		return m.query.ShortHelp()
+	}
+	return m.incidents.ShortHelp()
+}
+
+func (m *Model) paneFullHelp(p views.PaneID) [][]key.Binding {
+	switch p {
+	case views.PaneFleet:
+		return m.fleet.FullHelp()
+	case views.PaneExec:
+		return m.exec.FullHelp()
+	case views.PaneLogs:
+		return m.logs.FullHelp()
+	case views.PaneRollouts:
+		return m.rollouts.FullHelp()
+	case views.PaneQuery:
+		return m.query.FullHelp()
+	}
+	return m.incidents.FullHelp()
+}
+
+func (m *Model) paneInputFocusedIn(p views.PaneID) bool {
+	switch p {
+	case views.PaneFleet:
+		return m.fleet.InputFocused()
+	case views.PaneExec:
+		return m.exec.InputFocused()
+	case views.PaneLogs:
+		return m.logs.InputFocused()
+	case views.PaneRollouts:
+		return m.rollouts.InputFocused()
+	case views.PaneQuery:
+		return m.query.InputFocused()
+	}
+	return m.incidents.InputFocused()
+}
+
+func (m *Model) paneInputFocused() bool { return m.paneInputFocusedIn(m.focus) }
 
 // scope is the keymap scope of a pane, for DisabledReasonIn.
 func scope(p views.PaneID) string {

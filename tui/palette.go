@@ -48,7 +48,7 @@ type palette struct {
 	input  textinput.Model
 }
 
-func newPalette(s themes.Styles, hosts []config.Host) palette {
+func newPalette(s *themes.Styles, hosts []config.Host) palette {
 	in := textinput.New()
 	in.Prompt = ":"
 	in.Placeholder = "command (tab completes, ↑/↓ choose)"
@@ -63,7 +63,7 @@ func newPalette(s themes.Styles, hosts []config.Host) palette {
 }
 
 // restyle applies a theme's styles to the input.
-func (p *palette) restyle(s themes.Styles) {
+func (p *palette) restyle(s *themes.Styles) {
 	p.input.Cursor.Style = s.Accent
 	p.input.PromptStyle = s.Accent
 	p.input.TextStyle = s.Text

@@ -40,3 +40,13 @@ func (m Model) applyTheme(t themes.Theme) Model {
 	m.palette.restyle(s)
 	return m.flashMsg("theme "+t.Name, false)
 }
+
+// defaultStyles are the no-colour theme's styles, for Options that name none: a console
+// built without a theme still draws, in plain attributes.
+func defaultStyles() *themes.Styles {
+	t, err := themes.Load(themes.NoColor, nil)
+	if err != nil {
+		panic("the built-in no-color theme does not load: " + err.Error())
+	}
+	return themes.Build(t)
+}

@@ -25,13 +25,15 @@ func (m Model) View() string {
 		return m.tooSmallView()
 	}
 	bw, bh := m.bodySize()
-	return fit(strings.Join([]string{
-		m.headerView(),
-		m.tabsView(),
+	// Each piece is cut to the width on its own (the body by block), so the frame needs
+	// no pass of its own.
+	return strings.Join([]string{
+		m.memoHeader(),
+		fit(m.memoTabs(), m.width, 1),
 		m.bodyView(bw, bh),
-		m.helpLineView(),
+		fit(m.memoHelpLine(), m.width, 1),
 		m.statusView(),
-	}, "\n"), m.width, m.height)
+	}, "\n")
 }
 
 func (m Model) tooSmallView() string {
@@ -139,7 +141,7 @@ func (m Model) tabsView() string {
 	if lipgloss.Width(line) > m.width {
 		line = m.tabs(false)
 	}
-	if title := m.pane(m.focus).Title(); title != "" {
+	if title := m.paneTitle(m.focus); title != "" {
 		room := m.width - lipgloss.Width(line) - 3
 		if lipgloss.Width(title) > room {
 			// The bracketed tab already names the pane: its details go on without it.
@@ -178,7 +180,7 @@ func (m Model) bodyView(bw, bh int) string {
 	case m.showHelp:
 		return place(bw, bh, m.helpView(bw, bh))
 	}
-	body := block(m.pane(m.focus).View(), bw, bh)
+	body := block(m.paneView(m.focus), bw, bh)
 	if m.palette.active {
 		body = overBottom(body, m.paletteView(bw, bh))
 	}
@@ -206,10 +208,34 @@ func (m Model) helpBox(bw, bh int) (lipgloss.Style, int, int) {
 	return box, max(bw-2-box.GetHorizontalFrameSize(), 20), max(bh-box.GetVerticalFrameSize(), 1)
 }
 
+// helpLines are the full help's lines at width. They are memoised like the chrome: with
+// the help open over a stream, styling every binding again for each frame was most of the
+// frame.
 func (m Model) helpLines(width int) []string {
+	if m.memo == nil {
+		return m.drawHelpLines(width)
+	}
+	var b strings.Builder
+	for _, g := range m.paneFullHelp(m.focus) {
+		writeBindings(&b, g)
+	}
+	for _, g := range m.keys.Global.FullHelp() {
+		writeBindings(&b, g)
+	}
+	k := helpKey{styles: m.styles, width: width, focus: m.focus, bindings: b.String()}
+	m.memo.mu.Lock()
+	defer m.memo.mu.Unlock()
+	e := &m.memo.fullHelp
+	if !e.ok || e.key != k {
+		e.ok, e.key, e.val = true, k, m.drawHelpLines(width)
+	}
+	return e.val
+}
+
+func (m Model) drawHelpLines(width int) []string {
 	s := m.styles
 	var parts []string
-	if groups := m.pane(m.focus).FullHelp(); len(groups) > 0 {
+	if groups := m.paneFullHelp(m.focus); len(groups) > 0 {
 		parts = append(parts, s.Title.Render(m.focus.String()+" keys"), m.flow(groups, width), "")
 	}
 	parts = append(parts, s.Title.Render("Global keys"), m.flow(m.keys.Global.FullHelp(), width))
@@ -275,7 +301,7 @@ func (m Model) helpLineView() string {
 		g := m.keys.Global
 		right := h.ShortHelpView([]key.Binding{g.Help, g.Palette, g.Quit})
 		h.Width = max(m.width-lipgloss.Width(right)-2, 0)
-		left := h.ShortHelpView(m.pane(m.focus).ShortHelp())
+		left := h.ShortHelpView(m.paneShortHelp(m.focus))
 		return left + strings.Repeat(" ", max(m.width-lipgloss.Width(left)-lipgloss.Width(right), 1)) + right
 	}
 	return h.ShortHelpView(b)
@@ -301,21 +327,54 @@ func (m Model) statusView() string {
 	return s.Footer.Width(m.width).Render(text)
 }
 
-// fit cuts s to at most w columns and h lines.
+// fit cuts s to at most w columns and h lines. It is on every frame's path, so it does
+// what lipgloss' MaxWidth and MaxHeight would (tabs as four spaces, CRLF as LF) without
+// the rest of a style's rendering, and measures a line only when its bytes could be wider
+// than w: a UTF-8 character never takes more columns than it has bytes.
 func fit(s string, w, h int) string {
-	return lipgloss.NewStyle().MaxWidth(w).MaxHeight(h).Render(s)
+	if h <= 0 {
+		return ""
+	}
+	if strings.IndexByte(s, '\r') >= 0 {
+		s = strings.ReplaceAll(s, "\r\n", "\n")
+	}
+	var b strings.Builder
+	b.Grow(len(s))
+	for n := 0; n < h; n++ {
+		line, rest, more := strings.Cut(s, "\n")
+		if n > 0 {
+			b.WriteByte('\n')
+		}
+		b.WriteString(cutLine(line, w))
+		if !more {
+			break
+		}
+		s = rest
+	}
+	return b.String()
 }
 
-// block makes s exactly h lines (cut or padded) of at most w columns.
+// cutLine cuts one line to at most w columns, keeping its escape sequences whole.
+func cutLine(line string, w int) string {
+	if strings.IndexByte(line, '\t') >= 0 {
+		line = strings.ReplaceAll(line, "\t", "    ")
+	}
+	if len(line) <= w || ansi.StringWidth(line) <= w {
+		return line
+	}
+	return ansi.Truncate(line, max(w, 0), "")
+}
+
+// block makes s exactly h lines (cut or padded with empty lines) of at most w columns.
 func block(s string, w, h int) string {
 	if h <= 0 {
 		return ""
 	}
-	lines := strings.Split(fit(s, w, h), "\n")
-	for len(lines) < h {
-		lines = append(lines, "")
+	s = fit(s, w, h)
+	if n := strings.Count(s, "\n") + 1; n < h {
+		s += strings.Repeat("\n", h-n)
 	}
-	return strings.Join(lines, "\n")
+	return s
 }
 
 // place centres s in a w x h block.

@@ -73,7 +73,7 @@ func fakePool(script func(host, cmd string) (string, string, int)) *sessions.Poo
 	})
 }
 
-func styles(t testing.TB) themes.Styles {
+func styles(t testing.TB) *themes.Styles {
 	t.Helper()
 	th, err := themes.Load(themes.Dark, nil)
 	if err != nil {

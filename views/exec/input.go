@@ -166,7 +166,7 @@ func (in lineInput) headWidth() int { return lipgloss.Width(in.label) + 3 }
 
 // view draws the label, a focus marker (so focus shows without colour), and the part of
 // the text around the cursor that fits the width.
-func (in lineInput) view(st themes.Styles) string {
+func (in lineInput) view(st *themes.Styles) string {
 	marker := "   "
 	if in.focused {
 		marker = " › "
@@ -202,6 +202,6 @@ func (in lineInput) view(st themes.Styles) string {
 
 // cursorStyle shows the cursor by reversing the text style: an attribute, not a colour,
 // so it shows in every theme.
-func cursorStyle(st themes.Styles) lipgloss.Style { return st.Text.Reverse(true) }
+func cursorStyle(st *themes.Styles) lipgloss.Style { return st.Text.Reverse(true) }
 
 func runesWidth(r []rune) int { return ansi.StringWidth(string(r)) }

@@ -109,7 +109,7 @@ type Model struct {
 	deps   Deps
 	keys   keymap.Exec
 	fields fieldKeys
-	styles themes.Styles
+	styles *themes.Styles
 	width  int
 	height int
 
@@ -142,7 +142,7 @@ type Model struct {
 
 // New returns the pane with the host pattern "all" resolved and the command input
 // focused: the pane exists to type a command.
-func New(deps Deps, keys keymap.Exec, styles themes.Styles) Model {
+func New(deps Deps, keys keymap.Exec, styles *themes.Styles) Model {
 	m := Model{
 		deps:    deps,
 		keys:    keys,
@@ -161,7 +161,7 @@ func New(deps Deps, keys keymap.Exec, styles themes.Styles) Model {
 }
 
 // SetStyles replaces the styles, for a theme change at run time.
-func (m *Model) SetStyles(s themes.Styles) {
+func (m *Model) SetStyles(s *themes.Styles) {
 	m.styles = s
 	m.refreshDetail()
 }

@@ -158,7 +158,7 @@ func outcomeLabel(oc sessions.Outcome, exitCode int) string {
 	return "? " + sanitizeText(string(oc))
 }
 
-func outcomeStyle(oc sessions.Outcome, st themes.Styles) lipgloss.Style {
+func outcomeStyle(oc sessions.Outcome, st *themes.Styles) lipgloss.Style {
 	switch oc {
 	case sessions.OutcomeOK:
 		return st.StatusOK
@@ -209,7 +209,7 @@ type summary struct {
 
 // renderSummary draws "cmd — N/M hosts done: X ok, Y failed, Z timeout, W error" with
 // the run's state and the view mode at the right edge.
-func renderSummary(s summary, st themes.Styles, width int) string {
+func renderSummary(s summary, st *themes.Styles, width int) string {
 	count := func(n int, word string, style lipgloss.Style) string {
 		text := strconv.Itoa(n) + " " + word
 		if n == 0 {
@@ -311,7 +311,7 @@ func blockHeight(e entry, bodyMax int) int {
 // renderBlock draws one entry: a header with a selection marker, the outcome and the
 // hosts (folded into ranges, with their count), then at most bodyMax lines of output
 // cut to the width. The marker, not the highlight alone, shows the selection.
-func renderBlock(e entry, selected bool, statusW, bodyMax int, st themes.Styles, width int) []string {
+func renderBlock(e entry, selected bool, statusW, bodyMax int, st *themes.Styles, width int) []string {
 	marker, hostStyle := "  ", st.Text
 	if selected {
 		marker, hostStyle = "› ", st.TableSelected
@@ -342,7 +342,7 @@ func renderBlock(e entry, selected bool, statusW, bodyMax int, st themes.Styles,
 
 // renderDetailHeader is the line above one host's full output: host, outcome, how long it
 // took (from the result's own timestamps) and where it sits among the run's hosts.
-func renderDetailHeader(r sessions.Result, pos, total int, nav string, st themes.Styles, width int) string {
+func renderDetailHeader(r sessions.Result, pos, total int, nav string, st *themes.Styles, width int) string {
 	left := st.Title.Render(sanitizeText(r.Host)) + "  " +
 		outcomeStyle(r.Outcome, st).Render(outcomeLabel(r.Outcome, r.ExitCode))
 	if d := r.Duration(); d > 0 {
@@ -355,7 +355,7 @@ func renderDetailHeader(r sessions.Result, pos, total int, nav string, st themes
 // detailLines is one host's whole output for the drill-down viewport: stdout, then
 // stderr under a rule of its own, the error when the command did not complete, and what
 // the output limit dropped, wrapped to the width so nothing is cut.
-func detailLines(r sessions.Result, st themes.Styles, width int) []string {
+func detailLines(r sessions.Result, st *themes.Styles, width int) []string {
 	var out []string
 	stdout, stderr := sanitizeLines(r.Stdout), sanitizeLines(r.Stderr)
 	for _, l := range wrap(stdout, width) {

@@ -26,7 +26,7 @@ var t0 = time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
 
 const longName = "analytics-warehouse-ingest-coordinator-eu-west-1a-01"
 
-func styles(t testing.TB, name string) themes.Styles {
+func styles(t testing.TB, name string) *themes.Styles {
 	t.Helper()
 	th, err := themes.Load(name, nil)
 	if err != nil {

@@ -136,7 +136,7 @@ func TestMarkerCountIncrements(t *testing.T) {
 
 // trueColorStyles are the dark theme rendered for a colour terminal, so inks differ in
 // their escape sequences (the tests' default profile drops colour).
-func trueColorStyles(t *testing.T) themes.Styles {
+func trueColorStyles(t *testing.T) *themes.Styles {
 	t.Helper()
 	th, err := themes.Load(themes.Dark, nil)
 	if err != nil {

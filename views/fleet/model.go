@@ -221,7 +221,7 @@ func stateOfStatus(s health.Status) state {
 type Model struct {
 	keys   keymap.Fleet
 	local  localKeys
-	styles themes.Styles
+	styles *themes.Styles
 	pal    *palette // styles reduced for the table's rows; shared by copies, never changed
 
 	hosts  []*host
@@ -267,7 +267,7 @@ type Model struct {
 }
 
 // New makes the pane with every inventory host as a row, connecting until its first report.
-func New(hosts []config.Host, keys keymap.Fleet, styles themes.Styles) Model {
+func New(hosts []config.Host, keys keymap.Fleet, styles *themes.Styles) Model {
 	m := Model{
 		keys:   keys,
 		local:  newLocalKeys(),
@@ -961,7 +961,7 @@ func (m Model) Update(msg tea.Msg) (Model, tea.Cmd) {
 }
 
 // SetStyles replaces the styles, for a theme change at run time.
-func (m Model) SetStyles(s themes.Styles) Model {
+func (m Model) SetStyles(s *themes.Styles) Model {
 	m.styles = s
 	m.pal = newPalette(s)
 	return m

@@ -53,7 +53,7 @@ type palette struct {
 	state                                       [numStates]ink
 }
 
-func newPalette(s themes.Styles) *palette {
+func newPalette(s *themes.Styles) *palette {
 	p := &palette{
 		row: newInk(s.TableRow), faint: newInk(s.Faint), accent: newInk(s.Accent),
 		spark: newInk(s.Sparkline), header: newInk(s.TableHeader), selected: newInk(s.TableSelected),

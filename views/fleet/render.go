@@ -346,7 +346,7 @@ func seenText(seen, now time.Time) string {
 }
 
 // renderGroupHeader draws a tag group's header: its name, size and counts per status.
-func renderGroupHeader(g *groupHeader, s themes.Styles, width int) string {
+func renderGroupHeader(g *groupHeader, s *themes.Styles, width int) string {
 	name := g.name
 	if name == "" {
 		name = "(no tag)"
@@ -366,7 +366,7 @@ var (
 )
 
 // stateCounts renders the non-zero counts, worst first: "↓ 2 down", "✗ 1 crit", ….
-func stateCounts(counts [numStates]int, s themes.Styles) []string {
+func stateCounts(counts [numStates]int, s *themes.Styles) []string {
 	var out []string
 	for _, st := range []state{stateDown, stateCrit, stateWarn, stateUnknown, stateConnecting, stateOK} {
 		if n := counts[st]; n > 0 {

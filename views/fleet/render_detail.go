@@ -27,7 +27,7 @@ const chartHeight = 5
 // cut to width (the caller truncates). The first line names the host; the caller keeps it
 // in place while the rest scrolls. srv is the metrics server's state, which explains
 // metrics it left stale.
-func renderDetail(h *host, s themes.Styles, now time.Time, width int, srv fleet.ServerStatus, act detailActions) []string {
+func renderDetail(h *host, s *themes.Styles, now time.Time, width int, srv fleet.ServerStatus, act detailActions) []string {
 	var out []string
 	add := func(parts ...string) { out = append(out, strings.Join(parts, "")) }
 	blank := func() { out = append(out, "") }
@@ -242,7 +242,7 @@ func probesNote(h *host) string {
 
 // probeLines draws one line per probe, in columns: status in symbol and word, name,
 // target, latency, then why it is not OK and whether it flaps.
-func probeLines(rs []probes.Result, s themes.Styles) []string {
+func probeLines(rs []probes.Result, s *themes.Styles) []string {
 	sw, nw, tw := 0, 0, 0
 	for _, r := range rs {
 		sw = max(sw, textWidth(r.Status.Symbol()+" "+r.Status.String()))
@@ -272,7 +272,7 @@ func probeLines(rs []probes.Result, s themes.Styles) []string {
 const maxTargetCol = 48
 
 // alertLine is one firing alert: its name, severity, since when, and its summary.
-func alertLine(a prom.Alert, s themes.Styles, now time.Time) string {
+func alertLine(a prom.Alert, s *themes.Styles, now time.Time) string {
 	sev := string(a.Labels["severity"])
 	st := s.StatusWarn
 	if sev == "critical" || sev == "page" {

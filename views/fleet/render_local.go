@@ -19,7 +19,7 @@ import (
 // renderLocal draws the extras of mt as detail-view sections (each opening with a blank
 // line and its title), none when mt has none. stale draws the figures faint, as the
 // Metrics section does.
-func renderLocal(mt *health.Metrics, s themes.Styles, width int, stale bool) []string {
+func renderLocal(mt *health.Metrics, s *themes.Styles, width int, stale bool) []string {
 	if mt == nil {
 		return nil
 	}
@@ -51,7 +51,7 @@ const (
 // coreLines draws one cell per CPU, a bar and its percentage, flowing down columns (cpu0
 // and cpu1 one above the other, as top and htop list them) in as many columns as the
 // width holds. The number gives the value, the bar the glance.
-func coreLines(perCore []float64, s themes.Styles, width int, stale bool) []string {
+func coreLines(perCore []float64, s *themes.Styles, width int, stale bool) []string {
 	n := len(perCore)
 	if n == 0 {
 		return nil
@@ -123,7 +123,7 @@ const (
 // netLines draws one row per interface: rx and tx in bytes per second, then errors and
 // drops per second (in and out together). Errors or drops that are not zero are marked
 // with "!" as well as drawn in the warning style.
-func netLines(rates []health.NetRate, s themes.Styles, width int, stale bool) []string {
+func netLines(rates []health.NetRate, s *themes.Styles, width int, stale bool) []string {
 	if len(rates) == 0 {
 		return nil
 	}
@@ -195,7 +195,7 @@ const (
 // procLines draws the busiest processes: PID, user, CPU%, resident memory and the
 // command line, made safe for the terminal and cut to what is left of the width. A kernel
 // thread, which has no command line, shows its name in brackets as ps does.
-func procLines(procs []health.Proc, s themes.Styles, width int, stale bool) []string {
+func procLines(procs []health.Proc, s *themes.Styles, width int, stale bool) []string {
 	if len(procs) == 0 {
 		return nil
 	}

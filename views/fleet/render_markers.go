@@ -89,7 +89,7 @@ func markerLine(text string) string {
 // markerLines is the detail view's "Log markers" section: per marker, most recent first,
 // its name, count, first and last time, and below it the latest line cut to width. A
 // host without markers has no section.
-func markerLines(h *host, s themes.Styles, now time.Time, width int) []string {
+func markerLines(h *host, s *themes.Styles, now time.Time, width int) []string {
 	if len(h.markers) == 0 {
 		return nil
 	}

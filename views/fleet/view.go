@@ -89,7 +89,7 @@ func quote(s string) string { return "“" + s + "”" }
 
 // serverNote says where the fleet's metrics come from when a metrics server is
 // configured, and that they are stale, since when, when it stopped answering.
-func serverNote(srv fleet.ServerStatus, now time.Time, s themes.Styles) string {
+func serverNote(srv fleet.ServerStatus, now time.Time, s *themes.Styles) string {
 	switch {
 	case srv.Source == "":
 		return "" // each host's own metrics, as its VIA column says

@@ -178,7 +178,7 @@ func fakePool(ran *commands) *sessions.Pool {
 	})
 }
 
-func styles(t testing.TB) themes.Styles {
+func styles(t testing.TB) *themes.Styles {
 	t.Helper()
 	th, err := themes.Load(themes.Dark, nil)
 	if err != nil {

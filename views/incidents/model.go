@@ -132,7 +132,7 @@ type Model struct {
 	deps   Deps
 	keys   keymap.Incidents
 	local  localKeys
-	styles themes.Styles
+	styles *themes.Styles
 	width  int
 	height int
 
@@ -168,7 +168,7 @@ type Model struct {
 }
 
 // New returns the pane. Nothing is read until Init's commands run.
-func New(keys keymap.Incidents, styles themes.Styles, deps Deps) Model {
+func New(keys keymap.Incidents, styles *themes.Styles, deps Deps) Model {
 	if deps.Countdown <= 0 {
 		deps.Countdown = DefaultCountdown
 	}
@@ -206,7 +206,7 @@ func (m Model) SetSize(w, h int) Model {
 }
 
 // SetStyles replaces the styles, for a theme change at run time.
-func (m Model) SetStyles(s themes.Styles) Model {
+func (m Model) SetStyles(s *themes.Styles) Model {
 	m.styles = s
 	return m
 }

@@ -60,7 +60,7 @@ func severityLabel(s health.Status) string {
 	return l + strings.Repeat(" ", max(0, 6-lipgloss.Width(l)))
 }
 
-func severityStyle(s health.Status, st themes.Styles) lipgloss.Style {
+func severityStyle(s health.Status, st *themes.Styles) lipgloss.Style {
 	switch s {
 	case health.Down:
 		return st.StatusDown
@@ -111,7 +111,7 @@ func fmtAgo(d time.Duration) string {
 
 // renderSummary is the pane's top line: the count of incidents by severity, and at the
 // right what the automatic self-heal is doing.
-func renderSummary(incs []heal.Incident, dismissed int, reported bool, auto string, st themes.Styles, width int) string {
+func renderSummary(incs []heal.Incident, dismissed int, reported bool, auto string, st *themes.Styles, width int) string {
 	var left string
 	switch {
 	case len(incs) == 0 && !reported:
@@ -138,7 +138,7 @@ func renderSummary(incs []heal.Incident, dismissed int, reported bool, auto stri
 }
 
 // renderHeader is an incident's first line: cursor, severity, host, kind and since when.
-func renderHeader(in heal.Incident, selected bool, hostW int, now time.Time, st themes.Styles, width int) string {
+func renderHeader(in heal.Incident, selected bool, hostW int, now time.Time, st *themes.Styles, width int) string {
 	mark, hostStyle := "  ", st.Text
 	if selected {
 		mark, hostStyle = "> ", st.TableSelected
@@ -152,7 +152,7 @@ func renderHeader(in heal.Incident, selected bool, hostW int, now time.Time, st 
 
 // renderDetail is what was seen, under the header: one line cut to the width, or
 // whole, wrapped, when the incident is expanded.
-func renderDetail(in heal.Incident, expanded bool, st themes.Styles, width int) []string {
+func renderDetail(in heal.Incident, expanded bool, st *themes.Styles, width int) []string {
 	if !expanded {
 		return []string{cut(indent+st.Text.Render(termsafe.Line(in.Detail)), width)}
 	}
@@ -166,7 +166,7 @@ func renderDetail(in heal.Incident, expanded bool, st themes.Styles, width int) 
 // renderSuggestion is one suggested runbook: "↳ clean-logs · disk_used 96% > 90" and, for
 // an automatic rule, its state (counting down, held by a limit, off): at the right when
 // it fits, else on a line of its own below, since the state matters more than the why.
-func renderSuggestion(s heal.Suggestion, selected bool, auto string, autoWarn bool, st themes.Styles, width int) []string {
+func renderSuggestion(s heal.Suggestion, selected bool, auto string, autoWarn bool, st *themes.Styles, width int) []string {
 	mark := "  "
 	name := st.Accent.Render(termsafe.Line(s.Runbook))
 	if selected {
@@ -201,7 +201,7 @@ func wrap(s string, width int) []string {
 
 // renderRun is a run's state under its incident: per host while it runs, the outcome
 // and where its audit records are once it ended.
-func renderRun(r run, st themes.Styles, width int) []string {
+func renderRun(r run, st *themes.Styles, width int) []string {
 	if !r.finished {
 		out := make([]string, 0, len(r.hosts))
 		for _, h := range r.hosts {
@@ -269,7 +269,7 @@ func took(o runbook.Outcome) string {
 
 // renderInterrupted says what an interrupted run did and did not finish: each host's
 // last recorded result, and the hosts that never reported.
-func renderInterrupted(r *audit.Run, expanded bool, st themes.Styles, width int) []string {
+func renderInterrupted(r *audit.Run, expanded bool, st *themes.Styles, width int) []string {
 	if r == nil {
 		return nil
 	}
@@ -330,7 +330,7 @@ func lastState(p audit.HostProgress) string {
 }
 
 // renderPlan draws a suggestion's exact plan, indented under it.
-func renderPlan(lines []string, st themes.Styles, width int) []string {
+func renderPlan(lines []string, st *themes.Styles, width int) []string {
 	out := make([]string, 0, len(lines))
 	for _, l := range lines {
 		out = append(out, cut(indent+"  "+st.Faint.Render(termsafe.Line(l)), width))

@@ -16,7 +16,7 @@ import (
 
 // benchStyles are the dark theme in true colour, what a real terminal pays for (the
 // tests' ASCII profile would skip the escape sequences and flatter the numbers).
-func benchStyles(b *testing.B) themes.Styles {
+func benchStyles(b *testing.B) *themes.Styles {
 	th, err := themes.Load(themes.Dark, nil)
 	if err != nil {
 		b.Fatal(err)

@@ -20,7 +20,7 @@ var t0 = time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
 
 const longHost = "analytics-warehouse-ingest-coordinator-eu-west-1a"
 
-func styles(t testing.TB) themes.Styles {
+func styles(t testing.TB) *themes.Styles {
 	t.Helper()
 	th, err := themes.Load(themes.Dark, nil)
 	if err != nil {

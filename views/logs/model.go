@@ -85,7 +85,7 @@ type detailState struct {
 type Model struct {
 	keys   keymap.Logs
 	local  localKeys
-	styles themes.Styles
+	styles *themes.Styles
 	pal    *palette // shared by copies, never changed
 
 	width, height int
@@ -129,7 +129,7 @@ type Model struct {
 
 // New returns the pane, following, holding at most capacity lines (DefaultCapacity when
 // capacity is not positive).
-func New(keys keymap.Logs, styles themes.Styles, capacity int) Model {
+func New(keys keymap.Logs, styles *themes.Styles, capacity int) Model {
 	if capacity <= 0 {
 		capacity = DefaultCapacity
 	}
@@ -159,7 +159,7 @@ func (m Model) SetSize(w, h int) Model {
 }
 
 // SetStyles replaces the styles, for a theme change at run time.
-func (m Model) SetStyles(s themes.Styles) Model {
+func (m Model) SetStyles(s *themes.Styles) Model {
 	m.styles = s
 	m.pal = newPalette(s)
 	if m.mode == modeInput {

@@ -69,7 +69,7 @@ type palette struct {
 	hosts                                      [themes.HostColors]ink
 }
 
-func newPalette(s themes.Styles) *palette {
+func newPalette(s *themes.Styles) *palette {
 	p := &palette{
 		text: newInk(s.Text), faint: newInk(s.Faint), accent: newInk(s.Accent),
 		match: newInk(s.Match), crit: newInk(s.StatusCrit), warn: newInk(s.StatusWarn),

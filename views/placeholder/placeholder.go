@@ -18,32 +18,32 @@ import (
 type Model struct {
 	pane   views.PaneID
 	what   string
-	styles themes.Styles
+	styles *themes.Styles
 	width  int
 	height int
 }
 
 // New returns the placeholder of pane; what says what the pane will hold.
-func New(pane views.PaneID, what string, styles themes.Styles) Model {
+func New(pane views.PaneID, what string, styles *themes.Styles) Model {
 	return Model{pane: pane, what: what, styles: styles}
 }
 
 // Logs is the placeholder of the logs pane.
-func Logs(styles themes.Styles) Model {
+func Logs(styles *themes.Styles) Model {
 	return New(views.PaneLogs,
 		"Streamed logs from many hosts, merged by time, followed and filtered by host, level and pattern.",
 		styles)
 }
 
 // Rollouts is the placeholder of the rollouts pane.
-func Rollouts(styles themes.Styles) Model {
+func Rollouts(styles *themes.Styles) Model {
 	return New(views.PaneRollouts,
 		"Staged rollouts: batches, health gates, promote, pause, abort and rollback, resumable after a restart.",
 		styles)
 }
 
 // Incidents is the placeholder of the incidents pane.
-func Incidents(styles themes.Styles) Model {
+func Incidents(styles *themes.Styles) Model {
 	return New(views.PaneIncidents,
 		"Firing alerts and failing probes, each with the runbook that may fix it.",
 		styles)
@@ -56,7 +56,7 @@ func (m Model) Update(tea.Msg) (Model, tea.Cmd) { return m, nil }
 func (m *Model) SetSize(width, height int) { m.width, m.height = width, height }
 
 // SetStyles replaces the styles, for a theme change at run time.
-func (m *Model) SetStyles(s themes.Styles) { m.styles = s }
+func (m *Model) SetStyles(s *themes.Styles) { m.styles = s }
 
 // InputFocused is always false: a placeholder has no input.
 func (m Model) InputFocused() bool { return false }

@@ -101,7 +101,7 @@ type Model struct {
 	deps   Deps
 	keys   keymap.Query
 	fields fieldKeys
-	styles themes.Styles
+	styles *themes.Styles
 	width  int
 	height int
 
@@ -124,7 +124,7 @@ type Model struct {
 }
 
 // New makes the pane. With a client it opens with the input focused, ready to type.
-func New(deps Deps, keys keymap.Query, styles themes.Styles) Model {
+func New(deps Deps, keys keymap.Query, styles *themes.Styles) Model {
 	if deps.Ctx == nil {
 		deps.Ctx = context.Background()
 	}
@@ -146,7 +146,7 @@ func New(deps Deps, keys keymap.Query, styles themes.Styles) Model {
 }
 
 // SetStyles replaces the styles, for a theme change at run time.
-func (m *Model) SetStyles(s themes.Styles) {
+func (m *Model) SetStyles(s *themes.Styles) {
 	m.styles = s
 	m.input.PromptStyle = s.Accent
 	m.input.TextStyle = s.Text

@@ -72,7 +72,7 @@ func (f *fakeServer) last() call {
 	return f.calls[len(f.calls)-1]
 }
 
-func styles(t testing.TB) themes.Styles {
+func styles(t testing.TB) *themes.Styles {
 	t.Helper()
 	th, err := themes.Load(themes.Dark, nil)
 	if err != nil {
