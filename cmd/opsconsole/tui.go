@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"path/filepath"
+	"runtime/debug"
 	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
@@ -172,11 +173,28 @@ func runTUI(ctx context.Context, args []string, io stdio) error {
 	if rec != nil {
 		m = tui.Recorded(model, rec)
 	}
-	p := tea.NewProgram(m, tea.WithAltScreen(), tea.WithContext(ctx), tea.WithInput(io.in), tea.WithOutput(io.out))
+	consoleGC(io.env)
+	// 120 frames a second halves the wait for the renderer's next tick after a key (the
+	// renderer writes only when the frame changed, so an idle console writes no more).
+	p := tea.NewProgram(m, tea.WithAltScreen(), tea.WithContext(ctx), tea.WithInput(io.in),
+		tea.WithOutput(io.out), tea.WithFPS(consoleFPS))
 	if _, err := p.Run(); err != nil && !errors.Is(err, tea.ErrProgramKilled) && !errors.Is(err, context.Canceled) {
 		return err
 	}
 	return nil
+}
+
+const consoleFPS = 120
+
+// consoleGC runs the console's collector less often than Go's default, unless GOGC says
+// otherwise: under a fleet's log stream the collector's mark phase on a 2-core machine
+// was what kept the event loop from a CPU when a key arrived. bench/keys at 100 hosts ×
+// 1,000 lines/s: key → frame p90 30 ms and p99 74 ms at GOGC=100, 27 ms and 54 ms at 200,
+// for 43 MB more peak memory (171 MB).
+func consoleGC(env func(string) string) {
+	if env("GOGC") == "" {
+		debug.SetGCPercent(200)
+	}
 }
 
 // loadKeys applies the config's [keys] table over the defaults. A bad name or a clash is

@@ -174,8 +174,12 @@ type Engine struct {
 
 	nextMu  sync.Mutex // one Next at a time
 	pending []Line     // lines of a chunk past the last batch's cap
-	seq     uint64
-	closed  bool
+	// lastBatch is how many lines the last batch held: the next batch's slice starts at
+	// about that size rather than growing to it by doubling, which under a stream made
+	// the largest share of the engine's garbage (large, zeroed, short-lived slices).
+	lastBatch int
+	seq       uint64
+	closed    bool
 }
 
 // item is what a stream hands to Next: a chunk of lines or a state change.
@@ -232,7 +236,7 @@ func (e *Engine) States() []StreamState {
 func (e *Engine) Next(ctx context.Context) ([]Line, []StreamState, error) {
 	e.nextMu.Lock()
 	defer e.nextMu.Unlock()
-	var lines []Line
+	lines := make([]Line, 0, min(e.lastBatch+e.lastBatch/4+16, e.opt.BatchLines))
 	var states []StreamState
 	if len(e.pending) > 0 {
 		n := min(len(e.pending), e.opt.BatchLines)
@@ -270,6 +274,7 @@ gather:
 			break gather
 		}
 	}
+	e.lastBatch = len(lines)
 	for i := range lines {
 		e.seq++
 		lines[i].Seq = e.seq
