@@ -16,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/opsconsole/opsconsole/bench/internal/proc"
 	"github.com/opsconsole/opsconsole/internal/testfleet"
 )
 
@@ -98,8 +99,11 @@ func main() {
 	time.Sleep(10 * time.Second) // five more polling rounds at steady state
 	pidOut, _ := tmux("display-message", "-p", "-t", "mem", "#{pane_pid}")
 	pid, _ := strconv.Atoi(strings.TrimSpace(pidOut))
-	hwm, rss := memOf(pid)
-	cpu := cpuOf(pid)
+	hwm, rss := "?", "?"
+	if m, err := proc.ReadMemory(pid); err == nil {
+		hwm, rss = kB(m.HWM), kB(m.RSS)
+	}
+	cpu := proc.CPUTime(pid)
 
 	fmt.Printf("console with %d loopback sshd hosts (%d cores)\n", *n, numCPU())
 	fmt.Printf("  first frame (launch → header and rows drawn, tmux 160x48): median %s, runs %v\n",
@@ -108,34 +112,8 @@ func main() {
 	fmt.Printf("  peak RSS (VmHWM): %s; RSS now: %s; CPU used so far: %s\n", hwm, rss, cpu)
 }
 
-func memOf(pid int) (hwm, rss string) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return "?", "?"
-	}
-	for _, l := range strings.Split(string(b), "\n") {
-		f := strings.Fields(l)
-		if len(f) >= 3 && f[0] == "VmHWM:" {
-			hwm = f[1] + " kB"
-		}
-		if len(f) >= 3 && f[0] == "VmRSS:" {
-			rss = f[1] + " kB"
-		}
-	}
-	return hwm, rss
-}
-
-func cpuOf(pid int) time.Duration {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return 0
-	}
-	s := string(b)
-	f := strings.Fields(s[strings.LastIndexByte(s, ')')+2:])
-	ut, _ := strconv.ParseInt(f[11], 10, 64)
-	st, _ := strconv.ParseInt(f[12], 10, 64)
-	return time.Duration(ut+st) * 10 * time.Millisecond // USER_HZ = 100
-}
+// kB formats bytes as /proc/PID/status does: "1234 kB".
+func kB(b int64) string { return strconv.FormatInt(b>>10, 10) + " kB" }
 
 func median(ds []time.Duration) time.Duration {
 	s := append([]time.Duration(nil), ds...)

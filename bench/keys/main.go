@@ -60,6 +60,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 	"golang.org/x/sys/unix"
 
+	"github.com/opsconsole/opsconsole/bench/internal/proc"
 	"github.com/opsconsole/opsconsole/internal/testfleet"
 )
 
@@ -729,25 +730,12 @@ func (t *term) awaitSeq(seq int, timeout time.Duration) (time.Time, error) {
 // function that stops and returns the samples.
 func (t *term) sampleLag(w *writers, rate int) func() []time.Duration {
 	var lags []time.Duration
-	done := make(chan struct{})
-	stopped := make(chan struct{})
-	go func() {
-		defer close(stopped)
-		tk := time.NewTicker(100 * time.Millisecond)
-		defer tk.Stop()
-		for {
-			select {
-			case <-done:
-				return
-			case now := <-tk.C:
-				due := w.start.Add(time.Duration(int64(t.maxSeqSeen()) * int64(time.Second) / int64(rate)))
-				lags = append(lags, max(now.Sub(due), 0))
-			}
-		}
-	}()
+	stop := proc.Every(100*time.Millisecond, func(now time.Time) {
+		due := w.start.Add(time.Duration(int64(t.maxSeqSeen()) * int64(time.Second) / int64(rate)))
+		lags = append(lags, max(now.Sub(due), 0))
+	})
 	return func() []time.Duration {
-		close(done)
-		<-stopped
+		stop()
 		return lags
 	}
 }
@@ -795,7 +783,7 @@ func (t *term) stop1() {
 // (a nice level would not: two hundred niced sshd and tail processes still add up to
 // more weight than the console's threads).
 func schedIdle() error {
-	pids := descendants(os.Getpid())
+	pids := proc.Descendants(os.Getpid())
 	if len(pids) == 0 {
 		return fmt.Errorf("no fleet process found")
 	}
@@ -806,40 +794,6 @@ func schedIdle() error {
 		}
 	}
 	return nil
-}
-
-// descendants lists the processes under pid, from /proc.
-func descendants(pid int) []int {
-	entries, _ := os.ReadDir("/proc")
-	children := map[int][]int{}
-	for _, e := range entries {
-		p, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
-		}
-		stat, err := os.ReadFile("/proc/" + e.Name() + "/stat")
-		if err != nil {
-			continue
-		}
-		i := bytes.LastIndexByte(stat, ')')
-		if i < 0 {
-			continue
-		}
-		f := strings.Fields(string(stat[i+1:]))
-		if len(f) < 2 {
-			continue
-		}
-		pp, _ := strconv.Atoi(f[1])
-		children[pp] = append(children[pp], p)
-	}
-	var out []int
-	for q := []int{pid}; len(q) > 0; q = q[1:] {
-		for _, c := range children[q[0]] {
-			out = append(out, c)
-			q = append(q, c)
-		}
-	}
-	return out
 }
 
 // snapshot is the console's and the machine's counters at one moment, from /proc.
@@ -855,13 +809,14 @@ type snapshot struct {
 
 func (t *term) snap() snapshot {
 	pid := t.cmd.Process.Pid
-	s := snapshot{at: time.Now(), cpu: cpuOf(pid), runWait: runWaitOf(pid), self: selfCPU(), pressure: cpuPressure()}
+	s := snapshot{at: time.Now(), cpu: proc.CPUTime(pid), runWait: runWaitOf(pid), self: selfCPU(), pressure: cpuPressure()}
 	for _, o := range t.others {
-		s.cpu += cpuOf(o)
+		s.cpu += proc.CPUTime(o)
 		s.runWait += runWaitOf(o)
 	}
 	s.busy, s.all = machineTicks()
-	s.hwm, _ = memOf(pid)
+	m, _ := proc.ReadMemory(pid)
+	s.hwm = m.HWM
 	return s
 }
 
@@ -958,62 +913,14 @@ func cpuPressure() int64 {
 // stops and returns the peak, in bytes.
 func (t *term) sampleRSS() func() int64 {
 	var peak int64
-	done := make(chan struct{})
-	stopped := make(chan struct{})
-	go func() {
-		defer close(stopped)
-		tk := time.NewTicker(100 * time.Millisecond)
-		defer tk.Stop()
-		for {
-			_, rss := memOf(t.cmd.Process.Pid)
-			peak = max(peak, rss)
-			select {
-			case <-done:
-				return
-			case <-tk.C:
-			}
-		}
-	}()
+	stop := proc.Poll(100*time.Millisecond, func(time.Time) {
+		m, _ := proc.ReadMemory(t.cmd.Process.Pid)
+		peak = max(peak, m.RSS)
+	})
 	return func() int64 {
-		close(done)
-		<-stopped
+		stop()
 		return peak
 	}
-}
-
-// cpuOf is a process's user and system time so far (utime and stime of /proc/PID/stat).
-func cpuOf(pid int) time.Duration {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return 0
-	}
-	s := string(b)
-	f := strings.Fields(s[strings.LastIndexByte(s, ')')+2:])
-	ut, _ := strconv.ParseInt(f[11], 10, 64)
-	st, _ := strconv.ParseInt(f[12], 10, 64)
-	return time.Duration(ut+st) * time.Second / 100 // USER_HZ
-}
-
-// memOf is a process's VmHWM and VmRSS, in bytes.
-func memOf(pid int) (hwm, rss int64) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return 0, 0
-	}
-	for _, l := range strings.Split(string(b), "\n") {
-		f := strings.Fields(l)
-		if len(f) < 3 {
-			continue
-		}
-		kb, _ := strconv.ParseInt(f[1], 10, 64)
-		switch f[0] {
-		case "VmHWM:":
-			hwm = kb << 10
-		case "VmRSS:":
-			rss = kb << 10
-		}
-	}
-	return hwm, rss
 }
 
 func loadavg() string {

@@ -33,6 +33,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/opsconsole/opsconsole/bench/internal/proc"
 	"github.com/opsconsole/opsconsole/internal/testfleet"
 )
 
@@ -397,31 +398,16 @@ func (b *bench) clush(dir string, total time.Duration) (*exec.Cmd, lineParser, e
 // sampleRSS samples the summed resident memory of pid's process tree every 100 ms and
 // returns a function that stops and reports the peak, in bytes.
 func sampleRSS(pid int) func() int64 {
-	var mu sync.Mutex
 	var peak int64
-	done := make(chan struct{})
-	go func() {
-		t := time.NewTicker(100 * time.Millisecond)
-		defer t.Stop()
-		for {
-			sum := int64(0)
-			for _, p := range append([]int{pid}, descendants(pid)...) {
-				sum += rssOf(p)
-			}
-			mu.Lock()
-			peak = max(peak, sum)
-			mu.Unlock()
-			select {
-			case <-done:
-				return
-			case <-t.C:
-			}
+	stop := proc.Poll(100*time.Millisecond, func(time.Time) {
+		sum := int64(0)
+		for _, p := range append([]int{pid}, proc.Descendants(pid)...) {
+			sum += rssOf(p)
 		}
-	}()
+		peak = max(peak, sum)
+	})
 	return func() int64 {
-		close(done)
-		mu.Lock()
-		defer mu.Unlock()
+		stop()
 		return peak
 	}
 }
@@ -437,39 +423,6 @@ func rssOf(pid int) int64 {
 	}
 	pages, _ := strconv.ParseInt(f[1], 10, 64)
 	return pages * int64(os.Getpagesize())
-}
-
-func descendants(pid int) []int {
-	entries, _ := os.ReadDir("/proc")
-	children := map[int][]int{}
-	for _, e := range entries {
-		p, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
-		}
-		stat, err := os.ReadFile("/proc/" + e.Name() + "/stat")
-		if err != nil {
-			continue
-		}
-		i := bytes.LastIndexByte(stat, ')')
-		if i < 0 {
-			continue
-		}
-		f := strings.Fields(string(stat[i+1:]))
-		if len(f) < 2 {
-			continue
-		}
-		pp, _ := strconv.Atoi(f[1])
-		children[pp] = append(children[pp], p)
-	}
-	var out []int
-	for q := []int{pid}; len(q) > 0; q = q[1:] {
-		for _, c := range children[q[0]] {
-			out = append(out, c)
-			q = append(q, c)
-		}
-	}
-	return out
 }
 
 func table(rows []result) {
