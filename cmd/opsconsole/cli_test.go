@@ -65,6 +65,45 @@ func TestExitCodesForUsageAndConfigErrors(t *testing.T) {
 	}
 }
 
+// Common flags typed before the subcommand count as if typed after it; anything else
+// before it is the console's and is refused by its parser, naming the flag once.
+func TestCommonFlagsBeforeTheSubcommand(t *testing.T) {
+	dir := t.TempDir()
+	inv := filepath.Join(dir, "inv.toml")
+	os.WriteFile(inv, []byte("[[hosts]]\nname = \"web-1\"\naddress = \"10.0.0.1\"\n\n[[hosts]]\nname = \"db-1\"\naddress = \"10.0.0.2\"\n"), 0o600)
+	for _, args := range [][]string{
+		{"--config", inv, "hosts", "-H", "web-*", "--format", "json"},
+		{"--config=" + inv, "--format", "json", "hosts", "-H", "web-*"},
+		{"--read-only", "--config", inv, "--format=json", "hosts", "-H", "web-*"},
+		{"hosts", "--config", inv, "-H", "web-*", "--format", "json"},
+	} {
+		code, out, errs := cli(t, args...)
+		if code != 0 {
+			t.Fatalf("%q: exit %d: %s", args, code, errs)
+		}
+		var hs []hostJSON
+		if err := json.Unmarshal([]byte(out), &hs); err != nil {
+			t.Fatalf("%q: %v in %q", args, err, out)
+		}
+		if len(hs) != 1 || hs[0].Name != "web-1" {
+			t.Fatalf("%q: hosts = %+v, want web-1 alone", args, hs)
+		}
+	}
+	code, _, errs := cli(t, "--bogus", "hosts")
+	if code != exitUsage || !strings.Contains(errs, "-bogus") || strings.Count(errs, "opsconsole:") != 1 {
+		t.Fatalf("unknown flag before the subcommand: exit %d, stderr %q", code, errs)
+	}
+	// A value that happens to be a subcommand's name is still the flag's value.
+	code, _, errs = cli(t, "--config", filepath.Join(dir, "logs"), "hosts")
+	if code != exitUsage || !strings.Contains(errs, filepath.Join(dir, "logs")) {
+		t.Fatalf("--config DIR/logs hosts: exit %d, stderr %q", code, errs)
+	}
+	code, _, errs = cli(t, "--config", "logs", "hosts")
+	if code != exitUsage || !strings.Contains(errs, "logs") {
+		t.Fatalf("--config logs hosts: exit %d, stderr %q", code, errs)
+	}
+}
+
 func TestExecOnFleet(t *testing.T) {
 	f := testfleet.Start(t, testfleet.Options{Hosts: 6})
 	inv := f.InventoryPath

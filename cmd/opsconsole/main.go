@@ -5,10 +5,13 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
 	"os/signal"
+	"strings"
+	"sync"
 	"syscall"
 )
 
@@ -68,7 +71,7 @@ usage:
   opsconsole heal    [-H PATTERN] [--yes|--dry-run]   run the automatic self-heal rules once (cron)
   opsconsole query   PROMQL [--range 1h --step 30s]   ask the configured Prometheus
 
-common flags:
+common flags (before or after the command):
   --config FILE  --inventory FILE  --format text|json|jsonl  --concurrency N
   --timeout D    --read-only       --theme NAME              --no-color
 
@@ -80,6 +83,7 @@ exit codes: 0 ok; 1 some hosts failed or unhealthy; 2 usage or config error;
 // run is the whole program behind main; it returns the exit code.
 func run(ctx context.Context, args []string, io stdio) int {
 	var err error
+	args = hoistCommon(args)
 	sub := ""
 	if len(args) > 0 {
 		sub, args = args[0], args[1:]
@@ -116,6 +120,55 @@ func run(ctx context.Context, args []string, io stdio) int {
 	}
 	return exitCode(ctx, err, io)
 }
+
+// subcommands are the words run dispatches on (the console's own aliases included).
+var subcommands = map[string]bool{"tui": true, "console": true, "hosts": true, "check": true,
+	"exec": true, "run": true, "query": true, "logs": true, "heal": true, "audit": true}
+
+// hoistCommon moves common flags typed before the subcommand to after it, so
+// `opsconsole --config f.toml logs -f` means `opsconsole logs --config f.toml -f`, as
+// people type it from habit with other tools. Anything else before the first word (a
+// console-only flag, a misspelling) leaves args as they are: flags before no subcommand
+// are the console's, and its parser says what is wrong.
+func hoistCommon(args []string) []string {
+	var lead []string
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if a == "--" || !strings.HasPrefix(a, "-") {
+			if subcommands[a] {
+				return append(append([]string{a}, lead...), args[i+1:]...)
+			}
+			return args
+		}
+		name, _, inline := strings.Cut(strings.TrimLeft(a, "-"), "=")
+		boolean, ok := commonFlags()[name]
+		if !ok {
+			return args
+		}
+		lead = append(lead, a)
+		if !boolean && !inline {
+			if i+1 == len(args) {
+				return args
+			}
+			i++
+			lead = append(lead, args[i])
+		}
+	}
+	return args
+}
+
+// commonFlags names the common flags, each with whether it is boolean (takes no value),
+// read off the one place they are declared.
+var commonFlags = sync.OnceValue(func() map[string]bool {
+	fs := flag.NewFlagSet("common", flag.ContinueOnError)
+	(&common{}).register(fs)
+	m := map[string]bool{}
+	fs.VisitAll(func(f *flag.Flag) {
+		b, ok := f.Value.(interface{ IsBoolFlag() bool })
+		m[f.Name] = ok && b.IsBoolFlag()
+	})
+	return m
+})
 
 func exitCode(ctx context.Context, err error, io stdio) int {
 	if err == nil {

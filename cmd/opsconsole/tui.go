@@ -39,7 +39,7 @@ func runTUI(ctx context.Context, args []string, io stdio) error {
 	var c common
 	var noRecord bool
 	var interval time.Duration
-	fs := flag.NewFlagSet("opsconsole", flag.ContinueOnError)
+	fs := flag.NewFlagSet("console", flag.ContinueOnError)
 	c.register(fs)
 	fs.BoolVar(&noRecord, "no-record", false, "do not record this session's journal")
 	fs.DurationVar(&interval, "interval", 5*time.Second, "how often each host is polled")

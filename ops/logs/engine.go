@@ -49,8 +49,9 @@ type Options struct {
 	// with the stamped line before it in its stream (a stack trace with its error), and
 	// is kept when no stamped line came before it (its age is unknown).
 	Since time.Time
-	// BatchLines caps the lines Next returns at once; BatchWait is how long Next gathers
-	// after the first line arrives.
+	// BatchLines caps the lines Next returns at once. BatchWait paces batches: Next
+	// returns at most one batch per BatchWait while lines keep coming, and a line after a
+	// quiet spell at once.
 	BatchLines int
 	BatchWait  time.Duration
 	// Buffer bounds the chunks (one read each, up to ~32 kB of lines) waiting between
@@ -178,8 +179,10 @@ type Engine struct {
 	// about that size rather than growing to it by doubling, which under a stream made
 	// the largest share of the engine's garbage (large, zeroed, short-lived slices).
 	lastBatch int
-	seq       uint64
-	closed    bool
+	// lastReturn is when Next last returned a batch; batches are paced from it.
+	lastReturn time.Time
+	seq        uint64
+	closed     bool
 }
 
 // item is what a stream hands to Next: a chunk of lines or a state change.
@@ -229,8 +232,9 @@ func (e *Engine) States() []StreamState {
 }
 
 // Next returns the next batch of the merged stream: it waits for a line or a state
-// change, then gathers for up to BatchWait (or until BatchLines lines) and returns the
-// lines in merge order, their Seq set, with the state changes seen meanwhile. It returns
+// change, then gathers until BatchWait has passed since the last batch (at once after a
+// quiet spell) or BatchLines lines are in, and returns the lines in merge order, their
+// Seq set, with the state changes seen meanwhile. It returns
 // io.EOF once every stream has ended and everything was returned, and ctx's error if ctx
 // ends first while nothing was gathered. A pane re-arms one command around it.
 func (e *Engine) Next(ctx context.Context) ([]Line, []StreamState, error) {
@@ -257,22 +261,53 @@ func (e *Engine) Next(ctx context.Context) ([]Line, []StreamState, error) {
 			return nil, nil, ctx.Err()
 		}
 	}
-	timer := time.NewTimer(e.opt.BatchWait)
-	defer timer.Stop()
+	// Batches are paced, not delayed: a line that comes after a quiet spell (the last
+	// batch went out BatchWait or more ago) goes out at once with whatever else is already
+	// waiting, while under a stream Next gathers until BatchWait has passed since the last
+	// batch. A fixed gather after the first line made every line of a quiet log BatchWait
+	// late.
+	var timeout <-chan time.Time
+	if wait := time.Until(e.lastReturn.Add(e.opt.BatchWait)); wait > 0 {
+		timer := time.NewTimer(wait)
+		defer timer.Stop()
+		timeout = timer.C
+	}
+	take := func(it item, ok bool) bool {
+		if !ok {
+			e.closed = true
+			return false
+		}
+		lines, states = e.take(it, lines, states)
+		return true
+	}
 gather:
 	for len(lines) < e.opt.BatchLines && len(e.pending) == 0 && !e.closed {
-		select {
-		case it, ok := <-e.ch:
-			if !ok {
-				e.closed = true
+		if timeout == nil {
+			select {
+			case it, ok := <-e.ch:
+				if !take(it, ok) {
+					break gather
+				}
+			default:
 				break gather
 			}
-			lines, states = e.take(it, lines, states)
-		case <-timer.C:
+			continue
+		}
+		select {
+		case it, ok := <-e.ch:
+			if !take(it, ok) {
+				break gather
+			}
+		case <-timeout:
 			break gather
 		case <-ctx.Done():
 			break gather
 		}
+	}
+	if len(lines) > 0 {
+		// Only lines pace the next batch: a state change alone (a stream starting) must
+		// not hold back the first line after it.
+		e.lastReturn = time.Now()
 	}
 	e.lastBatch = len(lines)
 	for i := range lines {

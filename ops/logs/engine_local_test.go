@@ -337,3 +337,73 @@ while [ $i -lt $((start+3)) ]; do printf '{"__CURSOR":"%d","PRIORITY":"6","MESSA
 		t.Fatalf("no resume marker:\n%s", c.dump())
 	}
 }
+
+// TestBatchesArePacedNotDelayed: with a BatchWait far longer than the test, a line after
+// a quiet spell still comes out at once, and while lines keep coming the next batch
+// waits for BatchWait (here: is not returned within the test's patience), gathering what
+// arrives meanwhile.
+func TestBatchesArePacedNotDelayed(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "app.log")
+	os.WriteFile(path, nil, 0o644)
+	pool := localPool()
+	defer pool.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	e := Start(ctx, pool, []Target{fileTarget(path)}, Options{Follow: true, BatchWait: time.Hour})
+	defer e.Stop()
+
+	next := func(ctx context.Context) []string {
+		var got []string
+		for len(got) == 0 {
+			lines, _, err := e.Next(ctx)
+			if err != nil {
+				return nil
+			}
+			got = content(lines)
+		}
+		return got
+	}
+	// The stream's start is announced by a state change; the first line follows it.
+	ready := make(chan []string, 1)
+	go func() { ready <- next(ctx) }()
+	for e.States()[0].Status != StreamStreaming {
+		time.Sleep(10 * time.Millisecond)
+	}
+	appendFile(t, path, "first")
+	select {
+	case got := <-ready:
+		if strings.Join(got, ",") != "first" {
+			t.Fatalf("first batch %q", got)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("a line after a quiet spell waited for BatchWait")
+	}
+
+	// Within BatchWait of that batch, the next waits and gathers; ending the streams
+	// returns what it gathered.
+	second := make(chan []string, 1)
+	go func() { second <- next(ctx) }()
+	appendFile(t, path, "second", "third")
+	deadline := time.Now().Add(20 * time.Second)
+	for e.States()[0].Lines < 3 { // counted once handed to Next
+		if time.Now().After(deadline) {
+			t.Fatalf("the stream did not read the appended lines: %+v", e.States()[0])
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	time.Sleep(300 * time.Millisecond) // time for a batch that is not paced to come out
+	select {
+	case got := <-second:
+		t.Fatalf("a batch within BatchWait of the last came at once: %q", got)
+	default:
+	}
+	e.Stop()
+	select {
+	case got := <-second:
+		if strings.Join(got, ",") != "second,third" {
+			t.Fatalf("gathered batch %q, want second,third", got)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("Stop did not end the gathering batch")
+	}
+}
