@@ -449,6 +449,10 @@ func parseDF(s string, types map[string]string, m *Metrics) bool {
 		if d.Total == 0 {
 			continue
 		}
+		// The names are cut from the poll's whole output; copied, they no longer keep
+		// it alive for as long as the sample is held (a host's listening sockets alone
+		// can make that output hundreds of kB).
+		d.FS, d.Mount = strings.Clone(d.FS), strings.Clone(d.Mount)
 		disks = append(disks, d)
 	}
 	m.Disks = dedupDisks(disks)
@@ -534,11 +538,31 @@ func ParseListeningPorts(text []byte) []int {
 	return listeningPorts(string(text))
 }
 
+// firstFields puts the first len(f) blank-separated fields of line into f, without
+// allocating, and returns how many there were. A host with many sockets sends thousands
+// of these lines a poll, and splitting each whole was most of the poll's garbage.
+func firstFields(line string, f []string) int {
+	n := 0
+	for n < len(f) {
+		line = strings.TrimLeft(line, " \t")
+		if line == "" {
+			break
+		}
+		end := strings.IndexAny(line, " \t")
+		if end < 0 {
+			end = len(line)
+		}
+		f[n], line = line[:end], line[end:]
+		n++
+	}
+	return n
+}
+
 func listeningPorts(text string) []int {
 	var ports []int
+	var f [4]string // sl, local_address, rem_address, st: the rest is not needed
 	for line := range lines(text) {
-		f := strings.Fields(line)
-		if len(f) < 4 || f[3] != "0A" {
+		if firstFields(line, f[:]) < 4 || f[3] != "0A" {
 			continue
 		}
 		i := strings.LastIndexByte(f[1], ':')
