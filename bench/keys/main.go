@@ -60,6 +60,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 	"golang.org/x/sys/unix"
 
+	"github.com/opsconsole/opsconsole/bench/internal/loadgen"
 	"github.com/opsconsole/opsconsole/bench/internal/proc"
 	"github.com/opsconsole/opsconsole/internal/testfleet"
 )
@@ -317,44 +318,15 @@ func (b *bench) startWriters(duration time.Duration) *writers {
 	w := &writers{start: time.Now()}
 	for _, h := range b.fl.Hosts {
 		w.wg.Go(func() {
-			f, err := os.OpenFile(filepath.Join(b.dir, h.Address+".log"), os.O_APPEND|os.O_WRONLY, 0)
+			seq, err := loadgen.WriteLines(filepath.Join(b.dir, h.Address+".log"), h.Name, b.rate, w.start, duration)
 			if err != nil {
 				fatalf("%v", err)
 			}
-			defer f.Close()
-			var buf, stamp []byte
-			mid := []byte(" INFO " + h.Name + " seq=")
-			const tailText = " request served method=GET path=/api/v1/items status=200\n"
-			seq := 0
-			tick := time.NewTicker(10 * time.Millisecond)
-			defer tick.Stop()
-			for {
-				elapsed := min(time.Since(w.start), duration)
-				due := int(int64(b.rate) * int64(elapsed) / int64(time.Second))
-				buf = buf[:0]
-				stamp = time.Now().UTC().AppendFormat(stamp[:0], "2006-01-02T15:04:05.000Z")
-				for seq < due {
-					seq++
-					buf = append(buf, stamp...)
-					buf = append(buf, mid...)
-					buf = strconv.AppendInt(buf, int64(seq), 10)
-					buf = append(buf, tailText...)
-				}
-				if len(buf) > 0 {
-					if _, err := f.Write(buf); err != nil {
-						fatalf("%v", err)
-					}
-				}
-				if elapsed >= duration {
-					w.mu.Lock()
-					w.lines += seq
-					w.last = seq
-					w.end = time.Now() // the last write of the last writer
-					w.mu.Unlock()
-					return
-				}
-				<-tick.C
-			}
+			w.mu.Lock()
+			w.lines += seq
+			w.last = seq
+			w.end = time.Now() // the last write of the last writer
+			w.mu.Unlock()
 		})
 	}
 	return w

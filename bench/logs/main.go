@@ -33,6 +33,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/opsconsole/opsconsole/bench/internal/loadgen"
 	"github.com/opsconsole/opsconsole/bench/internal/proc"
 	"github.com/opsconsole/opsconsole/internal/testfleet"
 )
@@ -198,41 +199,11 @@ func (b *bench) write(dir string) int {
 	start := time.Now()
 	for i, h := range b.fl.Hosts {
 		wg.Go(func() {
-			f, err := os.OpenFile(filepath.Join(dir, h.Address+".log"), os.O_APPEND|os.O_WRONLY, 0)
+			seq, err := loadgen.WriteLines(filepath.Join(dir, h.Address+".log"), h.Name, b.rate, start, b.duration)
 			if err != nil {
 				fatalf("%v", err)
 			}
-			defer f.Close()
-			var buf, stamp []byte
-			mid := []byte(" INFO " + h.Name + " seq=")
-			const tailText = " request served method=GET path=/api/v1/items status=200\n"
-			seq := 0
-			tick := time.NewTicker(10 * time.Millisecond)
-			defer tick.Stop()
-			for {
-				elapsed := time.Since(start)
-				if elapsed > b.duration {
-					elapsed = b.duration
-				}
-				due := int(int64(b.rate) * int64(elapsed) / int64(time.Second))
-				buf = buf[:0]
-				stamp = time.Now().UTC().AppendFormat(stamp[:0], "2006-01-02T15:04:05.000Z")
-				for seq < due {
-					seq++
-					buf = append(buf, stamp...)
-					buf = append(buf, mid...)
-					buf = strconv.AppendInt(buf, int64(seq), 10)
-					buf = append(buf, tailText...)
-				}
-				if len(buf) > 0 {
-					f.Write(buf)
-				}
-				if elapsed >= b.duration {
-					b.lastSeq[i] = seq
-					return
-				}
-				<-tick.C
-			}
+			b.lastSeq[i] = seq
 		})
 	}
 	wg.Wait()
