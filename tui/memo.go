@@ -18,26 +18,22 @@ import (
 // copy of the model shares the one memo.
 type chromeMemo struct {
 	mu     sync.Mutex
-	header memoEntry[headerKey]
-	tabs   memoEntry[tabsKey]
-	help   memoEntry[helpKey]
+	header memoEntry[headerKey, string]
+	tabs   memoEntry[tabsKey, string]
+	help   memoEntry[helpKey, string]
 	// fullHelp is the help overlay's lines (callers must not change them).
-	fullHelp struct {
-		ok  bool
-		key helpKey
-		val []string
-	}
+	fullHelp memoEntry[helpKey, []string]
 }
 
-type memoEntry[K comparable] struct {
+type memoEntry[K comparable, V any] struct {
 	ok  bool
 	key K
-	val string
+	val V
 }
 
 // get returns the value drawn for key, drawing it with draw when key differs from the
 // last one.
-func (e *memoEntry[K]) get(key K, draw func() string) string {
+func (e *memoEntry[K, V]) get(key K, draw func() V) V {
 	if !e.ok || e.key != key {
 		e.ok, e.key, e.val = true, key, draw()
 	}

@@ -225,11 +225,7 @@ func (m Model) helpLines(width int) []string {
 	k := helpKey{styles: m.styles, width: width, focus: m.focus, bindings: b.String()}
 	m.memo.mu.Lock()
 	defer m.memo.mu.Unlock()
-	e := &m.memo.fullHelp
-	if !e.ok || e.key != k {
-		e.ok, e.key, e.val = true, k, m.drawHelpLines(width)
-	}
-	return e.val
+	return m.memo.fullHelp.get(k, func() []string { return m.drawHelpLines(width) })
 }
 
 func (m Model) drawHelpLines(width int) []string {

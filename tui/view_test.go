@@ -6,10 +6,15 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
+	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
 
+	opsfleet "github.com/opsconsole/opsconsole/ops/fleet"
+	"github.com/opsconsole/opsconsole/ops/health"
 	"github.com/opsconsole/opsconsole/views"
+	"github.com/opsconsole/opsconsole/views/fleet"
 )
 
 // screens are the states every frame test draws.
@@ -106,6 +111,55 @@ func TestHeader(t *testing.T) {
 		if !strings.Contains(head, want) {
 			t.Errorf("narrow header lacks %q: %q", want, head)
 		}
+	}
+}
+
+// The chrome is memoised across frames: whatever it is drawn from changing must still
+// show in the next frame, and the memo must never serve one model's chrome to another.
+func send1(t *testing.T, m Model, msg tea.Msg) Model {
+	t.Helper()
+	m, _ = send(t, m, msg)
+	return m
+}
+
+func TestChromeFollowsItsInputs(t *testing.T) {
+	m := newTest(t, 160, 48)
+	line := func(m Model, i int) string { return strings.Split(m.View(), "\n")[i] }
+	if h := line(m, 0); !strings.Contains(h, "09:41:07") || !strings.Contains(h, "▲ 5 up") {
+		t.Fatalf("header %q", h)
+	}
+	// The clock alone, then the counts.
+	if h := line(send1(t, m, views.ClockMsg{Now: testNow.Add(time.Second)}), 0); !strings.Contains(h, "09:41:08") {
+		t.Errorf("header after a tick %q", h)
+	}
+	down := testReports()[0]
+	down.Status, down.Reasons = health.Down, []string{"connection refused"}
+	m2, _ := send(t, m, views.ClockMsg{Now: testNow.Add(3 * time.Second)}, fleet.HostsPolledMsg{Reports: []opsfleet.Report{down}})
+	if h := line(m2, 0); !strings.Contains(h, "09:41:10") || !strings.Contains(h, "▲ 4 up") || !strings.Contains(h, "↓ 2 down") {
+		t.Errorf("header after a tick and a host going down %q", h)
+	}
+	// The earlier model, which shares the memo, still draws its own.
+	if h := line(m, 0); !strings.Contains(h, "09:41:07") || !strings.Contains(h, "▲ 5 up") {
+		t.Errorf("the first model's header after the second drew %q", h)
+	}
+	// The tab bar and the help line follow the focus and the pane's state.
+	tabs, help := line(m, 1), line(m, 46)
+	m3, _ := keysThen(t, m, "3")
+	if line(m3, 1) == tabs || !strings.Contains(line(m3, 1), "[3 Logs]") {
+		t.Errorf("tab bar after focusing Logs %q", line(m3, 1))
+	}
+	if line(m3, 46) == help {
+		t.Errorf("help line did not change with the pane: %q", help)
+	}
+	m4, _ := keysThen(t, m3, "/")
+	if line(m4, 46) == line(m3, 46) {
+		t.Errorf("help line did not change when the filter input opened: %q", line(m4, 46))
+	}
+	// The help overlay follows the pane too.
+	m5, _ := keysThen(t, m, "?")
+	m6, _ := keysThen(t, m3, "?")
+	if !strings.Contains(m5.View(), "Fleet keys") || !strings.Contains(m6.View(), "Logs keys") {
+		t.Errorf("help overlays:\n%s\n%s", m5.View(), m6.View())
 	}
 }
 
