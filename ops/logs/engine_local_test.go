@@ -366,7 +366,11 @@ func TestBatchesArePacedNotDelayed(t *testing.T) {
 	// The stream's start is announced by a state change; the first line follows it.
 	ready := make(chan []string, 1)
 	go func() { ready <- next(ctx) }()
+	deadline := time.Now().Add(20 * time.Second)
 	for e.States()[0].Status != StreamStreaming {
+		if time.Now().After(deadline) {
+			t.Fatalf("the stream did not start: %+v", e.States()[0])
+		}
 		time.Sleep(10 * time.Millisecond)
 	}
 	appendFile(t, path, "first")
@@ -384,7 +388,7 @@ func TestBatchesArePacedNotDelayed(t *testing.T) {
 	second := make(chan []string, 1)
 	go func() { second <- next(ctx) }()
 	appendFile(t, path, "second", "third")
-	deadline := time.Now().Add(20 * time.Second)
+	deadline = time.Now().Add(20 * time.Second)
 	for e.States()[0].Lines < 3 { // counted once handed to Next
 		if time.Now().After(deadline) {
 			t.Fatalf("the stream did not read the appended lines: %+v", e.States()[0])
