@@ -366,13 +366,16 @@ func TestBatchesArePacedNotDelayed(t *testing.T) {
 	// The stream's start is announced by a state change; the first line follows it.
 	ready := make(chan []string, 1)
 	go func() { ready <- next(ctx) }()
-	deadline := time.Now().Add(20 * time.Second)
-	for e.States()[0].Status != StreamStreaming {
-		if time.Now().After(deadline) {
-			t.Fatalf("the stream did not start: %+v", e.States()[0])
+	until := func(what string, cond func(StreamState) bool) {
+		t.Helper()
+		for deadline := time.Now().Add(20 * time.Second); !cond(e.States()[0]); {
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: %+v", what, e.States()[0])
+			}
+			time.Sleep(10 * time.Millisecond)
 		}
-		time.Sleep(10 * time.Millisecond)
 	}
+	until("the stream did not start", func(st StreamState) bool { return st.Status == StreamStreaming })
 	appendFile(t, path, "first")
 	select {
 	case got := <-ready:
@@ -388,13 +391,8 @@ func TestBatchesArePacedNotDelayed(t *testing.T) {
 	second := make(chan []string, 1)
 	go func() { second <- next(ctx) }()
 	appendFile(t, path, "second", "third")
-	deadline = time.Now().Add(20 * time.Second)
-	for e.States()[0].Lines < 3 { // counted once handed to Next
-		if time.Now().After(deadline) {
-			t.Fatalf("the stream did not read the appended lines: %+v", e.States()[0])
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	// Lines are counted once handed to Next.
+	until("the stream did not read the appended lines", func(st StreamState) bool { return st.Lines >= 3 })
 	time.Sleep(300 * time.Millisecond) // time for a batch that is not paced to come out
 	select {
 	case got := <-second:
