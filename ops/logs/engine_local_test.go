@@ -376,15 +376,19 @@ func TestBatchesArePacedNotDelayed(t *testing.T) {
 		}
 	}
 	until("the stream did not start", func(st StreamState) bool { return st.Status == StreamStreaming })
-	appendFile(t, path, "first")
-	select {
-	case got := <-ready:
-		if strings.Join(got, ",") != "first" {
-			t.Fatalf("first batch %q", got)
+	receive := func(ch <-chan []string, want, late string) {
+		t.Helper()
+		select {
+		case got := <-ch:
+			if strings.Join(got, ",") != want {
+				t.Fatalf("batch %q, want %s", got, want)
+			}
+		case <-time.After(20 * time.Second):
+			t.Fatal(late)
 		}
-	case <-time.After(20 * time.Second):
-		t.Fatal("a line after a quiet spell waited for BatchWait")
 	}
+	appendFile(t, path, "first")
+	receive(ready, "first", "a line after a quiet spell waited for BatchWait")
 
 	// Within BatchWait of that batch, the next waits and gathers; ending the streams
 	// returns what it gathered.
@@ -400,12 +404,5 @@ func TestBatchesArePacedNotDelayed(t *testing.T) {
 	default:
 	}
 	e.Stop()
-	select {
-	case got := <-second:
-		if strings.Join(got, ",") != "second,third" {
-			t.Fatalf("gathered batch %q, want second,third", got)
-		}
-	case <-time.After(20 * time.Second):
-		t.Fatal("Stop did not end the gathering batch")
-	}
+	receive(second, "second,third", "Stop did not end the gathering batch")
 }
